@@ -1,0 +1,96 @@
+#pragma once
+// What one step of a core asks its driver to do. The driver carries a batch out in
+// field order: persist (and sync) every record, then send the messages, then deliver the
+// replies. Nothing may be sent before the records before it are durable: a replica that
+// forgot what it signed could sign something conflicting after a restart.
+//
+// The application has already executed the batches listed in `executed` when the
+// action batch is returned (the core calls Application::execute in sequence order
+// because replies and checkpoint digests depend on the results); `executed` tells
+// observers (checkers, metrics, logs) what happened.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "phalanx/base/bytes.h"
+#include "phalanx/crypto/digest.h"
+#include "phalanx/crypto/keys.h"
+#include "phalanx/pbft/types.h"
+#include "phalanx.pb.h"
+
+namespace phalanx::pbft {
+
+using SharedBytes = std::shared_ptr<const Bytes>;
+
+// A message this replica signed, to be made durable before it is sent.
+struct DurableRecord {
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  SharedBytes envelope;
+};
+
+struct Outgoing {
+  std::optional<ReplicaId> to;  // nullopt: every other replica
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  SharedBytes envelope;  // a serialized, signed wire::Envelope
+};
+
+struct ClientReply {
+  crypto::PublicKey client;
+  SharedBytes envelope;  // a signed REPLY
+};
+
+struct ExecutedRequest {
+  crypto::PublicKey client;
+  RequestId request_id = 0;
+  crypto::Digest payload_digest;  // digest of the signed request payload
+  bool duplicate = false;         // already executed earlier: skipped, not re-executed
+};
+
+struct ExecutedBatch {
+  View view = 0;
+  Seq seq = 0;
+  crypto::Digest digest;
+  std::vector<ExecutedRequest> requests;
+};
+
+// Things worth a log line or a metric; they change nothing by themselves.
+struct Event {
+  enum class Type {
+    kViewChangeStarted,
+    kViewEntered,
+    kCheckpointStable,
+    kStateTransferStarted,
+    kStateTransferDone,
+    kEvidence,          // a replica signed two conflicting messages (see Evidence)
+    kDroppedMessage,    // valid signature but useless or out of place (counted)
+  };
+  Type type;
+  std::uint64_t value = 0;  // view or seq, as the type says
+  std::string detail;
+};
+
+// Proof that `replica` signed two conflicting messages for one slot (S5).
+struct Evidence {
+  ReplicaId replica = 0;
+  std::string what;  // e.g. "two pre-prepares for view 3 seq 17"
+  SharedBytes first;
+  SharedBytes second;
+};
+
+struct Actions {
+  std::vector<DurableRecord> persist;
+  std::vector<Outgoing> send;
+  std::vector<ClientReply> replies;
+  std::vector<ExecutedBatch> executed;
+  std::vector<Event> events;
+  std::vector<Evidence> evidence;
+
+  bool empty() const {
+    return persist.empty() && send.empty() && replies.empty() && executed.empty() &&
+           events.empty() && evidence.empty();
+  }
+};
+
+}  // namespace phalanx::pbft

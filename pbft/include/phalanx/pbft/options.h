@@ -1,0 +1,50 @@
+#pragma once
+// Tunables of the replica and client cores, with their defaults. Times are monotonic
+// nanoseconds (see types.h); each field names its unit.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "phalanx/pbft/types.h"
+
+namespace phalanx::pbft {
+
+struct ReplicaOptions {
+  // Checkpoints (PBFT 4.3): every K sequence numbers; the log window is L = K * windows.
+  std::uint64_t checkpoint_interval = 128;
+  std::uint64_t window_checkpoints = 2;
+
+  // Batching: a batch leaves when it is full or when its oldest request waited this long.
+  std::size_t batch_requests_max = 64;
+  Instant batch_delay_max = 1 * kMillisecond;
+
+  // Retransmission: every status interval a replica tells its peers what it has, and
+  // answers a peer's status with at most this many slots it lacks.
+  Instant status_interval = 50 * kMillisecond;
+  std::size_t retransmit_slots_max = 16;
+
+  // State transfer: how long to wait for a chunk before asking another peer.
+  Instant state_fetch_timeout = 200 * kMillisecond;
+  std::size_t state_chunk_bytes = 256 * 1024;
+
+  // Bounds on what clients can make a replica hold.
+  std::size_t pending_requests_max = 10'000;  // requests waiting to be ordered
+  std::size_t client_table_max = 100'000;     // clients whose last reply is kept
+
+  // View change (PBFT 4.4 and 4.5.2). The base timeout adapts to the observed commit
+  // latency within [floor, ceiling]; it doubles per failed view and resets on progress.
+  Instant view_timeout_initial = 500 * kMillisecond;
+  Instant view_timeout_floor = 100 * kMillisecond;
+  Instant view_timeout_ceiling = 10 * kSecond;
+
+  std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }
+};
+
+struct ClientOptions {
+  // After this long without f+1 matching replies the request goes to every replica;
+  // the wait doubles on each retry up to the maximum.
+  Instant retry_timeout = 300 * kMillisecond;
+  Instant retry_timeout_max = 5 * kSecond;
+};
+
+}  // namespace phalanx::pbft

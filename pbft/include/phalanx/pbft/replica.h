@@ -1,0 +1,69 @@
+#pragma once
+// pbft::Replica: one PBFT replica as a pure, deterministic state machine.
+//
+// Inputs: verified messages (from open_envelope: every signature in them is already
+// checked) and the passing of monotonic time. Output: an Actions batch per step, which
+// the driver carries out in order (see actions.h). The replica performs no I/O, reads no
+// clock, starts no thread and draws no random number: given the same inputs it produces
+// the same outputs, which is what lets the simulator replay a run from its seed.
+//
+// Ownership: the replica borrows the Application (the driver owns it) and calls it from
+// inside on_message/on_tick. Thread-safety: none; one thread drives a replica.
+
+#include <memory>
+
+#include "phalanx/crypto/keys.h"
+#include "phalanx/pbft/actions.h"
+#include "phalanx/pbft/application.h"
+#include "phalanx/pbft/options.h"
+#include "phalanx/pbft/types.h"
+#include "phalanx/pbft/wire.h"
+
+namespace phalanx::pbft {
+
+struct ReplicaSetup {
+  Verifier verifier;  // cluster id, every replica's public key, wire limits
+  ReplicaId id = 0;
+  crypto::SecretKey key;  // must match verifier.replica_keys[id]
+  ReplicaOptions options;
+};
+
+// A snapshot of the replica's position, for tests, metrics and status pages.
+struct ReplicaStatus {
+  View view = 0;
+  bool view_changing = false;
+  Seq last_executed = 0;
+  Seq stable_seq = 0;
+  std::size_t log_slots = 0;           // sequence numbers with protocol state in memory
+  std::size_t pending_requests = 0;    // requests waiting to be ordered or executed
+  std::size_t client_table_size = 0;
+  std::uint64_t view_changes = 0;      // views entered after view 0
+};
+
+class Replica {
+ public:
+  Replica(ReplicaSetup setup, Application& application, Instant now);
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // A verified message from a replica, or a client REQUEST (sent directly or relayed).
+  Actions on_message(const Message& message, Instant now);
+  // Time passed; fires whatever timers are due. Call at next_deadline() at the latest.
+  Actions on_tick(Instant now);
+  // The earliest instant at which on_tick has something to do.
+  Instant next_deadline() const;
+
+  ReplicaStatus status() const;
+  ReplicaId id() const;
+  // Checks every internal invariant; aborts on a broken one. Called after each step when
+  // built with PHALANX_INVARIANTS; tests may call it any time.
+  void check_invariants() const;
+
+  class Core;  // the implementation (pbft/src/core), declared here for the unique_ptr
+
+ private:
+  std::unique_ptr<Core> core_;
+};
+
+}  // namespace phalanx::pbft

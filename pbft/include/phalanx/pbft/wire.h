@@ -1,0 +1,135 @@
+#pragma once
+// The edge of the protocol: bytes in, a verified Message or a typed Rejection out; and
+// sealing outgoing messages into signed envelopes.
+//
+// open_envelope() checks, in this order, and stops at the first failure:
+//   1. size limit (before any decoding),
+//   2. envelope decode and its kind,
+//   3. known sender (replica id < n, or a well-formed client key for REQUEST),
+//   4. signature (over the exact payload bytes, with the kind's domain),
+//   5. payload decode,
+//   6. field validation: bounds, digest lengths, counts within limits, and every nested
+//      envelope (requests in a batch, certificates in a view change) verified the same
+//      way, including the certificate's shape (2f+1 distinct signers, matching digests).
+// Everything here is stateless: checks that need the replica's state (current view,
+// watermarks, what it has already accepted) are the core's.
+// A Message can only be produced by open_envelope() (or by seal_* for one's own
+// messages), so code that holds one may trust every signature in it.
+//
+// Thread-safety: pure functions of their arguments; Verifier is immutable. Safe to call
+// from worker threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "phalanx.pb.h"
+#include "phalanx/base/bytes.h"
+#include "phalanx/crypto/digest.h"
+#include "phalanx/crypto/keys.h"
+#include "phalanx/crypto/sign.h"
+#include "phalanx/pbft/limits.h"
+#include "phalanx/pbft/types.h"
+
+namespace phalanx::pbft {
+
+// Why received bytes were dropped. Each reason is counted and logged by the driver.
+enum class Rejection {
+  kEmpty,
+  kOversized,
+  kMalformedEnvelope,      // not a protobuf Envelope
+  kUnknownFields,          // envelope or payload carries fields this version does not know
+  kUnknownKind,
+  kUnexpectedKind,         // a kind this audience never accepts (REPLY at a replica, ...)
+  kUnknownSender,          // replica id >= n
+  kMissingClientKey,       // REQUEST without a client key
+  kBadClientKey,           // client key of the wrong length
+  kClientKeyOnReplicaMessage,
+  kSenderOnClientMessage,  // REQUEST with a nonzero replica sender
+  kBadSignatureLength,
+  kBadSignature,
+  kMalformedPayload,       // payload does not decode as its kind
+  kClientKeyMismatch,      // request body names another client than the envelope
+  kZeroRequestId,
+  kOperationTooLarge,
+  kResultTooLarge,
+  kBadDigestLength,
+  kViewOutOfRange,
+  kSeqOutOfRange,
+  kBatchTooLarge,
+  kBatchDigestMismatch,
+  kDuplicateRequestInBatch,
+  kBadNestedRequest,       // a request inside a batch fails its own checks
+  kBadCertificate,         // a nested certificate is malformed, forged or mismatched
+  kChunkTooLarge,
+  kCount,                  // not a reason: the number of reasons
+};
+std::string_view to_string(Rejection reason);
+
+// Who is receiving: replicas and clients accept different kinds.
+enum class Audience { kReplica, kClient };
+
+// The cluster's identity as the edge needs it: who may sign what, and where.
+struct Verifier {
+  std::string cluster_id;
+  std::vector<crypto::PublicKey> replica_keys;  // index = replica id; size = n
+  WireLimits limits;
+
+  Quorums quorums() const { return Quorums{static_cast<std::uint32_t>(replica_keys.size())}; }
+};
+
+using Body = std::variant<wire::Request, wire::Reply, wire::PrePrepare, wire::Prepare,
+                          wire::Commit, wire::Checkpoint, wire::ViewChange, wire::NewView,
+                          wire::Status, wire::CommitCertificate, wire::CheckpointCertificate,
+                          wire::FetchState, wire::StateChunk>;
+
+// A verified message. `envelope` is the exact received envelope, kept so that the message
+// can be relayed or put into a certificate without re-encoding (which would break the
+// signature, protobuf encoding not being canonical).
+struct Message {
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  ReplicaId sender = 0;          // for replica messages
+  crypto::PublicKey client;      // for REQUEST
+  std::shared_ptr<const wire::Envelope> envelope;
+  Body body;
+};
+
+struct Opened {
+  std::optional<Message> message;  // set when accepted
+  Rejection rejection = Rejection::kCount;  // set when not
+  bool ok() const { return message.has_value(); }
+};
+
+Opened open_envelope(ByteView bytes, const Verifier& verifier, Audience audience);
+
+// Verifies an envelope already decoded (a nested one); same checks from step 3 on.
+Opened open_decoded(std::shared_ptr<const wire::Envelope> envelope, const Verifier& verifier,
+                    Audience audience);
+
+// The domain context string of each kind ("pre-prepare", ...).
+std::string_view kind_context(wire::Kind kind);
+
+// Signs `payload` as a message of `kind` from replica `sender`.
+wire::Envelope seal(const crypto::Signer& signer, std::string_view cluster_id, wire::Kind kind,
+                    ReplicaId sender, Bytes payload);
+// Signs a client request; the envelope carries the client's public key.
+wire::Envelope seal_request(const crypto::Signer& client, std::string_view cluster_id,
+                            const wire::Request& request);
+
+// The digest that identifies a batch of requests (PrePrepare.digest): BLAKE2b over the
+// digests of the requests' payloads, in order. The null batch (no requests) has the
+// digest of the empty sequence.
+crypto::Digest batch_digest(const google::protobuf::RepeatedPtrField<wire::Envelope>& requests);
+
+// A message body, decoded: helper for code that builds payloads.
+template <typename Proto>
+Bytes encode(const Proto& message) {
+  Bytes out;
+  message.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace phalanx::pbft

@@ -1,0 +1,88 @@
+#include "phalanx/pbft/client_core.h"
+
+#include <algorithm>
+
+#include "phalanx/base/assert.h"
+
+namespace phalanx::pbft {
+
+ClientCore::ClientCore(Verifier verifier, crypto::SecretKey key, ClientOptions options,
+                       RequestId first_request_id)
+    : verifier_(std::move(verifier)),
+      signer_(std::move(key)),
+      options_(options),
+      next_request_id_(first_request_id) {
+  PHALANX_ASSERT(first_request_id > 0, "request ids start at 1");
+  PHALANX_ASSERT(verifier_.quorums().n >= 4, "a cluster has at least 4 replicas");
+}
+
+ClientActions ClientCore::submit(Bytes operation, Instant now) {
+  PHALANX_ASSERT(!busy(), "ClientCore::submit while a request is outstanding");
+  wire::Request request;
+  request.set_client_key(signer_.public_key().bytes());
+  request.set_request_id(next_request_id_++);
+  request.set_operation(std::move(operation));
+  auto envelope = std::make_shared<const Bytes>(
+      encode(seal_request(signer_, verifier_.cluster_id, request)));
+
+  Outstanding outstanding{request.request_id(), envelope, now, now + options_.retry_timeout,
+                          options_.retry_timeout, {}, {}};
+  outstanding.replies.resize(verifier_.quorums().n);
+  outstanding.results.resize(verifier_.quorums().n);
+  outstanding_ = std::move(outstanding);
+
+  ClientActions actions;
+  actions.send.push_back(Outgoing{verifier_.quorums().primary(view_), wire::REQUEST, envelope});
+  return actions;
+}
+
+ClientActions ClientCore::on_reply(const Message& message, Instant now) {
+  ClientActions actions;
+  const auto* reply = std::get_if<wire::Reply>(&message.body);
+  if (reply == nullptr || !outstanding_) return actions;
+  if (reply->request_id() != outstanding_->request_id) return actions;  // late or early
+  if (reply->client_key() != signer_.public_key().view()) return actions;
+
+  // A replica may change its reply (a Byzantine one will): its latest counts, once.
+  outstanding_->replies[message.sender] =
+      std::make_pair(crypto::blake2b(reply->result()), View{reply->view()});
+  outstanding_->results[message.sender] = reply->result();
+
+  const auto& mine = *outstanding_->replies[message.sender];
+  std::uint32_t matching = 0;
+  View view = 0;
+  for (const auto& other : outstanding_->replies) {
+    if (other && other->first == mine.first) {
+      ++matching;
+      view = std::max(view, other->second);
+    }
+  }
+  if (matching < verifier_.quorums().weak()) return actions;
+
+  // f+1 matching replies: at least one is from a correct replica, so the result is the
+  // committed one (PBFT 4.1). The view is taken from the matching set only; the largest
+  // of them is at most what some correct replica reported or a view that exists.
+  view_ = std::max(view_, view);
+  actions.completed = Completion{outstanding_->request_id, outstanding_->results[message.sender],
+                                 view, outstanding_->submitted_at, now};
+  outstanding_.reset();
+  return actions;
+}
+
+ClientActions ClientCore::on_tick(Instant now) {
+  ClientActions actions;
+  if (!outstanding_ || now < outstanding_->retry_at) return actions;
+  // The primary may be faulty or the request lost: send it to every replica, who relay it
+  // to the primary and start their view-change timers (PBFT 4.1).
+  actions.send.push_back(Outgoing{std::nullopt, wire::REQUEST, outstanding_->envelope});
+  outstanding_->retry_timeout =
+      std::min(outstanding_->retry_timeout * 2, options_.retry_timeout_max);
+  outstanding_->retry_at = now + outstanding_->retry_timeout;
+  return actions;
+}
+
+Instant ClientCore::next_deadline() const {
+  return outstanding_ ? outstanding_->retry_at : ~Instant{0};
+}
+
+}  // namespace phalanx::pbft
