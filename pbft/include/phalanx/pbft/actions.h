@@ -64,6 +64,7 @@ struct Event {
     kStateTransferStarted,
     kStateTransferDone,
     kEvidence,          // a replica signed two conflicting messages (see Evidence)
+    kStateDiverged,     // 2f+1 certified a checkpoint digest other than ours
     kDroppedMessage,    // valid signature but useless or out of place (counted)
   };
   Type type;

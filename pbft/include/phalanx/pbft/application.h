@@ -25,8 +25,9 @@ namespace phalanx::pbft {
 struct RequestContext {
   crypto::PublicKey client;
   RequestId request_id = 0;
-  Seq seq = 0;    // the batch's sequence number
-  View view = 0;  // the view in which the batch was committed
+  Seq seq = 0;  // the batch's sequence number
+  // No view: replicas may execute one batch in different views (a lagging replica
+  // catches up after a view change), and the context must be the same everywhere.
 };
 
 class Application {

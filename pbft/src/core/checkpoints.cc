@@ -1,0 +1,130 @@
+// Checkpoints and garbage collection (PBFT 4.3): every K sequence numbers each replica
+// signs the digest of its state; 2f+1 matching CHECKPOINTs make it stable, which moves
+// the low watermark and lets the log below it go.
+#include "core/replica_core.h"
+#include "phalanx/base/byte_io.h"
+
+namespace phalanx::pbft {
+
+namespace {
+// The state size that at least f+1 members of a proof report: at least one of them is
+// correct, and every correct one reports the true size.
+std::uint64_t agreed_state_size(const google::protobuf::RepeatedPtrField<wire::Envelope>& proof,
+                                std::uint32_t weak_quorum) {
+  std::map<std::uint64_t, std::uint32_t> counts;
+  for (const auto& envelope : proof) {
+    wire::Checkpoint checkpoint;
+    if (checkpoint.ParseFromString(envelope.payload()) &&
+        ++counts[checkpoint.state_size()] >= weak_quorum)
+      return checkpoint.state_size();
+  }
+  return 0;
+}
+}  // namespace
+
+// The checkpointed state: the application's snapshot and the client table (whose last
+// replies are part of the replicated state, PBFT 4.3), in a deterministic encoding.
+Bytes Replica::Core::checkpoint_state() const {
+  return ByteWriter().large_field(app_.snapshot()).large_field(clients_.serialize()).take();
+}
+
+void Replica::Core::take_checkpoint() {
+  Seq seq = last_executed_;
+  auto state = std::make_shared<const Bytes>(checkpoint_state());
+  core::MerkleTree tree(*state, options_.state_chunk_bytes);
+  own_checkpoints_[seq] = CheckpointState{seq, tree.root(), state};
+
+  wire::Checkpoint checkpoint;
+  checkpoint.set_seq(seq);
+  checkpoint.set_state_digest(tree.root().bytes());
+  checkpoint.set_state_size(state->size());
+  auto envelope = sign(wire::CHECKPOINT, encode(checkpoint));
+  persist(envelope);
+  send(envelope, std::nullopt);
+  if (seq <= stable_.seq) return;  // already certified by others (we were catching up)
+  record_vote(checkpoint_votes_[seq], id_, tree.root(), envelope, "checkpoint", seq,
+              state->size());
+  check_stable(seq);
+}
+
+void Replica::Core::on_checkpoint(const Message& message) {
+  const auto& checkpoint = std::get<wire::Checkpoint>(message.body);
+  Seq seq = checkpoint.seq();
+  if (seq <= stable_.seq) return;  // old news
+  if (seq % options_.checkpoint_interval != 0) return drop("checkpoint off the interval");
+  // Votes far above the window would let a peer make us hold unbounded state; a replica
+  // that far behind learns of the stable checkpoint from a certificate instead.
+  if (seq > stable_.seq + 2 * window_) return drop("checkpoint far above the window");
+  record_vote(checkpoint_votes_[seq], message.sender,
+              *crypto::Digest::from_bytes(checkpoint.state_digest()), message.envelope,
+              "checkpoint", seq, checkpoint.state_size());
+  check_stable(seq);
+}
+
+void Replica::Core::check_stable(Seq seq) {
+  const auto& votes = checkpoint_votes_[seq];
+  for (const auto& [sender, candidate] : votes) {
+    std::vector<EnvelopePtr> proof;
+    for (const auto& [other, vote] : votes)
+      if (vote.digest == candidate.digest && vote.state_size == candidate.state_size)
+        proof.push_back(vote.envelope);
+    if (proof.size() >= quorums_.quorum()) {
+      proof.resize(quorums_.quorum());
+      return make_stable(seq, candidate.digest, candidate.state_size, std::move(proof));
+    }
+  }
+}
+
+void Replica::Core::on_checkpoint_certificate(const Message& message) {
+  const auto& certificate = std::get<wire::CheckpointCertificate>(message.body);
+  wire::Checkpoint first;
+  PHALANX_ASSERT(first.ParseFromString(certificate.checkpoints(0).payload()),
+                 "verified checkpoint unparsable");
+  if (first.seq() <= stable_.seq) return;
+  if (first.seq() % options_.checkpoint_interval != 0) return drop("checkpoint off the interval");
+  std::vector<EnvelopePtr> proof;
+  for (const auto& envelope : certificate.checkpoints())
+    proof.push_back(std::make_shared<const wire::Envelope>(envelope));
+  make_stable(first.seq(), *crypto::Digest::from_bytes(first.state_digest()),
+              agreed_state_size(certificate.checkpoints(), quorums_.weak()), std::move(proof));
+}
+
+void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint64_t state_size,
+                                std::vector<EnvelopePtr> proof) {
+  PHALANX_ASSERT(seq > stable_.seq, "stable checkpoint going backwards");
+  PHALANX_ASSERT(proof.size() >= quorums_.quorum(), "stable checkpoint without a quorum");
+  bool was_behind = stable_.seq > last_executed_;
+  stable_ = StableCheckpoint{seq, digest, state_size, std::move(proof), nullptr};
+  stable_tree_.reset();
+  if (auto own = own_checkpoints_.find(seq); own != own_checkpoints_.end()) {
+    if (own->second.digest == digest)
+      stable_.state = own->second.state;
+    else
+      // 2f+1 replicas certified another state than ours: our application is not
+      // deterministic, or we are faulty. Say so loudly; the checker reports the divergence.
+      event(Event::Type::kStateDiverged, seq, "own state digest differs from the certified one");
+  }
+  // Behind since the first checkpoint we could not reach, so that a fast-moving cluster
+  // does not postpone our state transfer for ever.
+  if (last_executed_ < seq && !was_behind) behind_since_ = now_;
+  // A transfer of an older checkpoint would end behind anyway, and its peers have moved on.
+  if (fetch_ && fetch_->seq < seq) fetch_.reset();
+  event(Event::Type::kCheckpointStable, seq, digest.short_hex());
+  collect_garbage();
+  try_propose();  // the window moved
+}
+
+void Replica::Core::collect_garbage() {
+  // Slots at or below the stable checkpoint are settled. Keep only those this replica
+  // still has to execute, and no more than a window of them (further behind, it fetches
+  // the state instead).
+  for (auto it = log_.begin(); it != log_.end() && it->first <= stable_.seq;) {
+    bool still_needed = it->first > last_executed_ && it->first <= last_executed_ + window_;
+    it = still_needed ? std::next(it) : log_.erase(it);
+  }
+  checkpoint_votes_.erase(checkpoint_votes_.begin(), checkpoint_votes_.upper_bound(stable_.seq));
+  own_checkpoints_.erase(own_checkpoints_.begin(), own_checkpoints_.upper_bound(stable_.seq));
+  view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(view_));
+}
+
+}  // namespace phalanx::pbft

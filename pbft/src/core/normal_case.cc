@@ -1,0 +1,317 @@
+// The normal case (PBFT 4.2): requests are batched by the primary into PRE-PREPAREs,
+// backups PREPARE them, a batch prepared at 2f+1 replicas is COMMITted, and committed
+// batches execute in sequence order.
+#include "core/replica_core.h"
+
+namespace phalanx::pbft {
+
+namespace {
+std::size_t count_matching(const std::map<ReplicaId, core::Vote>& votes,
+                           const crypto::Digest& digest) {
+  std::size_t count = 0;
+  for (const auto& [sender, vote] : votes) count += vote.digest == digest;
+  return count;
+}
+
+crypto::Digest digest_of(const std::string& bytes) { return *crypto::Digest::from_bytes(bytes); }
+}  // namespace
+
+// --- requests -------------------------------------------------------------------------
+
+void Replica::Core::on_request(const Message& message) {
+  const auto& request = std::get<wire::Request>(message.body);
+  const crypto::PublicKey& client = message.client;
+  RequestId request_id = request.request_id();
+
+  if (auto* entry = clients_.find(client); entry && request_id <= entry->last_request_id) {
+    // Executed already: a retransmission gets the same reply again, never a second
+    // execution (PBFT 4.1); anything older is stale.
+    if (request_id == entry->last_request_id)
+      reply_to(client, *entry);
+    else
+      drop("request older than the client's last executed one");
+    return;
+  }
+
+  auto found = pending_.find(client);
+  if (found != pending_.end() && found->second.request_id >= request_id) return;  // known
+  if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) {
+    drop("pending requests full");
+    return;
+  }
+  // A correct client has one request outstanding, so a newer one supersedes the older.
+  bool queued_already = found != pending_.end() && !found->second.proposed;
+  pending_[client] = PendingRequest{request_id, message.envelope, now_, false};
+
+  if (!view_changing_ && is_primary()) {
+    if (!queued_already) proposal_order_.push_back(client);
+    try_propose();
+  } else if (!view_changing_) {
+    // A client that timed out sends to every replica; backups relay to the primary, and
+    // watch it (the view-change timer) until the request executes (PBFT 4.4).
+    send(message.envelope, quorums_.primary(view_));
+  }
+  update_request_timer();
+}
+
+// --- primary: batching and pre-prepare -----------------------------------------------
+
+bool Replica::Core::batch_ready() const {
+  std::size_t unproposed = 0;
+  Instant oldest = ~Instant{0};
+  for (const auto& client : proposal_order_) {
+    auto found = pending_.find(client);
+    if (found == pending_.end() || found->second.proposed) continue;
+    ++unproposed;
+    oldest = std::min(oldest, found->second.arrived_at);
+  }
+  if (unproposed == 0) return false;
+  // Full batch, or the oldest request waited long enough, or nothing is in flight (at low
+  // load a request should not wait for company).
+  return unproposed >= options_.batch_requests_max ||
+         now_ >= oldest + options_.batch_delay_max || next_seq_ <= last_executed_;
+}
+
+void Replica::Core::try_propose() {
+  if (view_changing_ || !is_primary()) return;
+  while (next_seq_ < stable_.seq + window_ && batch_ready()) propose_batch();
+}
+
+void Replica::Core::propose_batch() {
+  auto batch = std::make_shared<wire::PrePrepare>();
+  batch->set_view(view_);
+  batch->set_seq(next_seq_ + 1);
+  while (!proposal_order_.empty() &&
+         static_cast<std::size_t>(batch->requests_size()) < options_.batch_requests_max) {
+    auto found = pending_.find(proposal_order_.front());
+    proposal_order_.pop_front();
+    if (found == pending_.end() || found->second.proposed) continue;
+    found->second.proposed = true;
+    *batch->add_requests() = *found->second.envelope;
+  }
+  PHALANX_ASSERT(batch->requests_size() > 0, "proposing an empty batch outside a view change");
+  batch->set_digest(batch_digest(batch->requests()).bytes());
+  ++next_seq_;
+
+  auto envelope = sign(wire::PRE_PREPARE, encode(*batch));
+  persist(envelope);
+  send(envelope, std::nullopt);
+  bool accepted = accept_pre_prepare(next_seq_, envelope, std::move(batch));
+  PHALANX_ASSERT(accepted, "the primary rejected its own pre-prepare");
+}
+
+// Records the primary's pre-prepare for `seq` in this view. False when the slot already
+// holds another one: the primary equivocated, which is recorded as evidence.
+bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
+                                       std::shared_ptr<const wire::PrePrepare> batch) {
+  core::Slot& slot = slot_at(seq);
+  crypto::Digest digest = digest_of(batch->digest());
+  if (slot.has_pre_prepare()) {
+    if (slot.digest != digest)
+      report_evidence(quorums_.primary(view_),
+                      "two pre-prepares for view " + std::to_string(view_) + " seq " +
+                          std::to_string(seq),
+                      slot.pre_prepare, envelope);
+    return false;
+  }
+  slot.pre_prepare = envelope;
+  slot.digest = digest;
+  slot.batch = batch;
+  track_batch_requests(*batch);
+  return true;
+}
+
+// Requests seen in a pre-prepare count as received: a primary that proposes and then
+// stalls is suspected like one that never proposes.
+void Replica::Core::track_batch_requests(const wire::PrePrepare& batch) {
+  for (const auto& envelope : batch.requests()) {
+    wire::Request request;
+    PHALANX_ASSERT(request.ParseFromString(envelope.payload()), "verified request unparsable");
+    auto client = *crypto::PublicKey::from_bytes(request.client_key());
+    if (const auto* entry = clients_.find(client);
+        entry && request.request_id() <= entry->last_request_id)
+      continue;
+    auto found = pending_.find(client);
+    if (found != pending_.end() && found->second.request_id >= request.request_id()) {
+      found->second.proposed = true;
+      continue;
+    }
+    if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) continue;
+    pending_[client] = PendingRequest{request.request_id(),
+                                      std::make_shared<const wire::Envelope>(envelope), now_,
+                                      true};
+  }
+  update_request_timer();
+}
+
+// --- backups: pre-prepare, prepare, commit -----------------------------------------------
+
+void Replica::Core::on_pre_prepare(const Message& message) {
+  const auto& pre_prepare = std::get<wire::PrePrepare>(message.body);
+  Seq seq = pre_prepare.seq();
+  if (view_changing_ || pre_prepare.view() != view_) return drop("pre-prepare for another view");
+  if (message.sender != quorums_.primary(view_) || is_primary())
+    return drop("pre-prepare not from the primary");
+  if (!in_window(seq)) return drop("pre-prepare outside the watermarks");
+  if (seq <= last_executed_) return drop("pre-prepare for an executed slot");
+
+  if (!accept_pre_prepare(seq, message.envelope,
+                          std::make_shared<const wire::PrePrepare>(pre_prepare)))
+    return drop("second pre-prepare for a slot");
+
+  core::Slot& slot = log_.at(seq);
+  wire::Prepare prepare;
+  prepare.set_view(view_);
+  prepare.set_seq(seq);
+  prepare.set_digest(slot.digest.bytes());
+  auto envelope = sign(wire::PREPARE, encode(prepare));
+  persist(envelope);
+  send(envelope, std::nullopt);
+  slot.prepares[id_] = core::Vote{slot.digest, envelope};
+  check_prepared(seq, slot);
+}
+
+void Replica::Core::on_prepare(const Message& message) {
+  const auto& prepare = std::get<wire::Prepare>(message.body);
+  Seq seq = prepare.seq();
+  if (view_changing_ || prepare.view() != view_) return drop("prepare for another view");
+  // The primary's pre-prepare stands for its prepare; a PREPARE from it does not count
+  // towards the 2f (PBFT 4.2).
+  if (message.sender == quorums_.primary(view_)) return drop("prepare from the primary");
+  if (!in_window(seq)) return drop("prepare outside the watermarks");
+  if (seq <= last_executed_) return;  // late, harmless
+  core::Slot& slot = slot_at(seq);
+  record_vote(slot.prepares, message.sender, digest_of(prepare.digest()), message.envelope,
+              "prepare", seq);
+  check_prepared(seq, slot);
+}
+
+void Replica::Core::on_commit(const Message& message) {
+  const auto& commit = std::get<wire::Commit>(message.body);
+  Seq seq = commit.seq();
+  if (view_changing_ || commit.view() != view_) return drop("commit for another view");
+  if (!in_window(seq)) return drop("commit outside the watermarks");
+  if (seq <= last_executed_) return;  // late, harmless
+  core::Slot& slot = slot_at(seq);
+  record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope,
+              "commit", seq);
+  check_committed(seq, slot);
+}
+
+// prepared(m, v, n, i): the pre-prepare and 2f matching prepares from distinct backups.
+void Replica::Core::check_prepared(Seq seq, core::Slot& slot) {
+  if (slot.prepared || !slot.has_pre_prepare()) return;
+  if (count_matching(slot.prepares, slot.digest) < 2 * quorums_.f()) return;
+
+  slot.prepared = true;
+  wire::PreparedCertificate certificate;
+  *certificate.mutable_pre_prepare() = *slot.pre_prepare;
+  for (const auto& [sender, vote] : slot.prepares) {
+    if (vote.digest != slot.digest) continue;
+    *certificate.add_prepares() = *vote.envelope;
+    if (static_cast<std::uint32_t>(certificate.prepares_size()) == 2 * quorums_.f()) break;
+  }
+  slot.prepared_certificate = std::move(certificate);
+
+  if (!slot.commit_sent) {
+    wire::Commit commit;
+    commit.set_view(view_);
+    commit.set_seq(seq);
+    commit.set_digest(slot.digest.bytes());
+    auto envelope = sign(wire::COMMIT, encode(commit));
+    persist(envelope);
+    send(envelope, std::nullopt);
+    slot.commits[id_] = core::Vote{slot.digest, envelope};
+    slot.commit_sent = true;
+  }
+  check_committed(seq, slot);
+}
+
+// committed-local(m, v, n, i): prepared and 2f+1 matching commits.
+void Replica::Core::check_committed(Seq seq, core::Slot& slot) {
+  if (slot.committed || !slot.prepared) return;
+  if (count_matching(slot.commits, slot.digest) < quorums_.quorum()) return;
+  wire::CommitCertificate certificate;
+  *certificate.mutable_pre_prepare() = *slot.pre_prepare;
+  for (const auto& [sender, vote] : slot.commits) {
+    if (vote.digest != slot.digest) continue;
+    *certificate.add_commits() = *vote.envelope;
+    if (static_cast<std::uint32_t>(certificate.commits_size()) == quorums_.quorum()) break;
+  }
+  (void)seq;
+  mark_committed(slot, slot.batch, std::move(certificate));
+}
+
+void Replica::Core::mark_committed(core::Slot& slot, std::shared_ptr<const wire::PrePrepare> batch,
+                                   wire::CommitCertificate certificate) {
+  PHALANX_ASSERT(!slot.committed, "committing a slot twice");
+  slot.committed = true;
+  slot.committed_at = now_;
+  slot.committed_batch = std::move(batch);
+  slot.commit_certificate = std::move(certificate);
+  execute_ready();
+}
+
+// --- execution ------------------------------------------------------------------------
+
+void Replica::Core::execute_ready() {
+  Seq executed_before = last_executed_;
+  for (;;) {
+    auto next = log_.find(last_executed_ + 1);
+    if (next == log_.end() || !next->second.committed) break;
+    execute_batch(next->first, *next->second.committed_batch);
+    ++last_executed_;
+    timeouts_.on_progress();
+    if (last_executed_ % options_.checkpoint_interval == 0) take_checkpoint();
+  }
+  if (fetch_ && last_executed_ >= fetch_->seq) fetch_.reset();  // caught up by the log
+  collect_garbage();
+  update_request_timer(last_executed_ > executed_before);
+  try_propose();
+}
+
+void Replica::Core::execute_batch(Seq seq, const wire::PrePrepare& batch) {
+  ExecutedBatch executed{view_, seq, digest_of(batch.digest()), {}};
+  executed.requests.reserve(batch.requests_size());
+  for (const auto& envelope : batch.requests()) {
+    wire::Request request;
+    PHALANX_ASSERT(request.ParseFromString(envelope.payload()), "verified request unparsable");
+    auto client = *crypto::PublicKey::from_bytes(request.client_key());
+    RequestId request_id = request.request_id();
+    ExecutedRequest record{client, request_id, crypto::blake2b(envelope.payload()), false};
+
+    const auto* entry = clients_.find(client);
+    if (entry && request_id <= entry->last_request_id) {
+      record.duplicate = true;  // exactly-once: never executed twice (PBFT 4.1)
+    } else {
+      Bytes result = app_.execute(request.operation(), RequestContext{client, request_id, seq});
+      PHALANX_ASSERT(result.size() <= verifier_.limits.result_bytes_max,
+                     "the application returned a result above WireLimits::result_bytes_max");
+      reply_to(client, clients_.record(client, request_id, seq, std::move(result)));
+    }
+    forget_pending(client, request_id);
+    executed.requests.push_back(record);
+  }
+  out_.executed.push_back(std::move(executed));
+}
+
+void Replica::Core::forget_pending(const crypto::PublicKey& client, RequestId executed) {
+  auto found = pending_.find(client);
+  if (found == pending_.end() || found->second.request_id > executed) return;
+  timeouts_.observe_commit_latency(now_ - found->second.arrived_at);
+  pending_.erase(found);
+}
+
+void Replica::Core::reply_to(const crypto::PublicKey& client, core::ClientEntry& entry) {
+  if (!entry.sealed_reply) {
+    wire::Reply reply;
+    reply.set_view(view_);
+    reply.set_client_key(client.bytes());
+    reply.set_request_id(entry.last_request_id);
+    reply.set_result(entry.result);
+    entry.sealed_reply = std::make_shared<const Bytes>(encode(*sign(wire::REPLY, encode(reply))));
+  }
+  out_.replies.push_back(ClientReply{client, entry.sealed_reply});
+}
+
+}  // namespace phalanx::pbft

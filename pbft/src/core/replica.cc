@@ -1,0 +1,218 @@
+// Replica: the public facade, dispatch of inputs, timers, and the plumbing every part of
+// the protocol uses to sign, persist and send.
+#include "phalanx/pbft/replica.h"
+
+#include "core/replica_core.h"
+
+namespace phalanx::pbft {
+
+// --- facade ---------------------------------------------------------------------------
+
+Replica::Replica(ReplicaSetup setup, Application& application, Instant now)
+    : core_(std::make_unique<Core>(std::move(setup), application, now)) {}
+Replica::~Replica() = default;
+Actions Replica::on_message(const Message& message, Instant now) {
+  return core_->on_message(message, now);
+}
+Actions Replica::on_tick(Instant now) { return core_->on_tick(now); }
+Instant Replica::next_deadline() const { return core_->next_deadline(); }
+ReplicaStatus Replica::status() const { return core_->status(); }
+ReplicaId Replica::id() const { return core_->id(); }
+void Replica::check_invariants() const { core_->check_invariants(); }
+
+// --- core ---------------------------------------------------------------------------
+
+Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
+    : verifier_(std::move(setup.verifier)),
+      quorums_(verifier_.quorums()),
+      id_(setup.id),
+      signer_(std::move(setup.key)),
+      options_(setup.options),
+      window_(setup.options.window()),
+      app_(application),
+      clients_(setup.options.client_table_max),
+      timeouts_(setup.options),
+      now_(now),
+      next_status_at_(now + setup.options.status_interval) {
+  PHALANX_ASSERT(quorums_.n >= 4 && quorums_.n == 3 * quorums_.f() + 1,
+                 "a cluster has n = 3f+1 replicas, f >= 1");
+  PHALANX_ASSERT(id_ < quorums_.n, "replica id out of range");
+  PHALANX_ASSERT(verifier_.replica_keys[id_] == signer_.public_key(),
+                 "the secret key does not match this replica's public key in the config");
+  PHALANX_ASSERT(options_.checkpoint_interval > 0 && options_.window_checkpoints >= 2,
+                 "the log window must hold at least two checkpoint intervals");
+  PHALANX_ASSERT(options_.batch_requests_max > 0 &&
+                     options_.batch_requests_max <= verifier_.limits.batch_requests_max,
+                 "batch size must be within the wire limit");
+  // The state at sequence number 0 is the application's initial state, certified by
+  // every correct replica starting from it; it needs no proof.
+  stable_.state = std::make_shared<const Bytes>(checkpoint_state());
+  core::MerkleTree tree(*stable_.state, options_.state_chunk_bytes);
+  stable_.digest = tree.root();
+  stable_.state_size = stable_.state->size();
+}
+
+Actions Replica::Core::on_message(const Message& message, Instant now) {
+  begin_step(now);
+  switch (message.kind) {
+    case wire::REQUEST: on_request(message); break;
+    case wire::PRE_PREPARE: on_pre_prepare(message); break;
+    case wire::PREPARE: on_prepare(message); break;
+    case wire::COMMIT: on_commit(message); break;
+    case wire::CHECKPOINT: on_checkpoint(message); break;
+    case wire::VIEW_CHANGE: on_view_change(message); break;
+    case wire::NEW_VIEW: on_new_view(message); break;
+    case wire::STATUS: on_status(message); break;
+    case wire::COMMIT_CERTIFICATE: on_commit_certificate(message); break;
+    case wire::CHECKPOINT_CERTIFICATE: on_checkpoint_certificate(message); break;
+    case wire::FETCH_STATE: on_fetch_state(message); break;
+    case wire::STATE_CHUNK: on_state_chunk(message); break;
+    default: drop("kind a replica does not handle"); break;
+  }
+  return end_step();
+}
+
+Actions Replica::Core::on_tick(Instant now) {
+  begin_step(now);
+  if (now_ >= next_status_at_) broadcast_status();
+  if (view_timer_ && now_ >= *view_timer_) on_view_timer();
+  try_propose();
+  maybe_start_state_transfer();
+  if (fetch_ && now_ >= fetch_->deadline) {
+    // The peer did not answer in time (slow, down, or lying by silence): ask the next.
+    fetch_->peer_index = (fetch_->peer_index + 1) % fetch_->peers.size();
+    request_next_chunk();
+  }
+  return end_step();
+}
+
+Instant Replica::Core::next_deadline() const {
+  Instant deadline = next_status_at_;
+  if (view_timer_) deadline = std::min(deadline, *view_timer_);
+  if (fetch_) deadline = std::min(deadline, fetch_->deadline);
+  if (is_primary() && !view_changing_) {
+    // The oldest request not yet proposed leaves at most batch_delay_max after arrival.
+    for (const auto& client : proposal_order_) {
+      auto found = pending_.find(client);
+      if (found == pending_.end() || found->second.proposed) continue;
+      deadline = std::min(deadline, found->second.arrived_at + options_.batch_delay_max);
+      break;
+    }
+  }
+  if (stable_.seq > last_executed_ && !fetch_)
+    deadline = std::min(deadline, behind_since_ + 2 * options_.status_interval);
+  return std::max(deadline, now_ + 1);
+}
+
+ReplicaStatus Replica::Core::status() const {
+  return ReplicaStatus{view_,         view_changing_,  last_executed_,  stable_.seq,
+                       log_.size(),   pending_.size(), clients_.size(), views_entered_};
+}
+
+// --- plumbing -------------------------------------------------------------------------
+
+void Replica::Core::begin_step(Instant now) {
+  PHALANX_ASSERT(now >= now_, "monotonic time went backwards");
+  PHALANX_ASSERT(out_.empty(), "a step began while another was unfinished");
+  now_ = now;
+}
+
+Actions Replica::Core::end_step() {
+  if constexpr (PHALANX_INVARIANTS_ENABLED) check_invariants();
+  Actions actions = std::move(out_);
+  out_ = Actions{};
+  return actions;
+}
+
+core::EnvelopePtr Replica::Core::sign(wire::Kind kind, Bytes payload) {
+  return std::make_shared<const wire::Envelope>(
+      seal(signer_, verifier_.cluster_id, kind, id_, std::move(payload)));
+}
+
+void Replica::Core::persist(const EnvelopePtr& envelope) {
+  out_.persist.push_back(
+      DurableRecord{envelope->kind(), std::make_shared<const Bytes>(encode(*envelope))});
+}
+
+void Replica::Core::send(const EnvelopePtr& envelope, std::optional<ReplicaId> to) {
+  send_bytes(envelope->kind(), std::make_shared<const Bytes>(encode(*envelope)), to);
+}
+
+void Replica::Core::send_bytes(wire::Kind kind, SharedBytes bytes, std::optional<ReplicaId> to) {
+  PHALANX_ASSERT(!to || *to != id_, "sending to oneself");
+  out_.send.push_back(Outgoing{to, kind, std::move(bytes)});
+}
+
+void Replica::Core::event(Event::Type type, std::uint64_t value, std::string detail) {
+  out_.events.push_back(Event{type, value, std::move(detail)});
+}
+
+void Replica::Core::drop(std::string_view why) {
+  event(Event::Type::kDroppedMessage, 0, std::string(why));
+}
+
+void Replica::Core::report_evidence(ReplicaId replica, std::string what,
+                                    const EnvelopePtr& first, const EnvelopePtr& second) {
+  event(Event::Type::kEvidence, replica, what);
+  out_.evidence.push_back(Evidence{replica, std::move(what),
+                                   std::make_shared<const Bytes>(encode(*first)),
+                                   std::make_shared<const Bytes>(encode(*second))});
+}
+
+void Replica::Core::record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaId sender,
+                                const crypto::Digest& digest, const EnvelopePtr& envelope,
+                                std::string_view what, Seq seq, std::uint64_t state_size) {
+  auto [it, inserted] = votes.try_emplace(sender, core::Vote{digest, envelope, state_size});
+  if (inserted || (it->second.digest == digest && it->second.state_size == state_size)) return;
+  // The same replica signed two different digests for one slot: proof of a fault (S5).
+  // The first vote stands; the second is evidence, not a vote.
+  report_evidence(sender,
+                  "two " + std::string(what) + "s with different digests for seq " +
+                      std::to_string(seq),
+                  it->second.envelope, envelope);
+}
+
+core::Slot& Replica::Core::slot_at(Seq seq) {
+  auto& slot = log_[seq];
+  if (slot.view != view_) {
+    // Votes and pre-prepares of an earlier view do not count in this one (PBFT 4.4).
+    slot.view = view_;
+    slot.pre_prepare.reset();
+    slot.batch.reset();
+    slot.prepares.clear();
+    slot.commits.clear();
+    slot.prepared = false;
+    slot.commit_sent = false;
+    slot.touched_at = now_;
+  }
+  return slot;
+}
+
+// --- invariants -----------------------------------------------------------------------
+
+void Replica::Core::check_invariants() const {
+  PHALANX_ASSERT(log_.size() <= 2 * window_, "log holds more than two windows");
+  PHALANX_ASSERT(pending_.size() <= options_.pending_requests_max, "pending requests unbounded");
+  PHALANX_ASSERT(clients_.size() <= options_.client_table_max, "client table unbounded");
+  PHALANX_ASSERT(stable_.seq % options_.checkpoint_interval == 0 || !stable_.proof.empty(),
+                 "stable checkpoint off the checkpoint interval");
+  for (const auto& [seq, slot] : log_) {
+    PHALANX_ASSERT(seq > 0, "slot 0 exists");
+    PHALANX_ASSERT(seq <= stable_.seq + window_, "slot above the high watermark");
+    PHALANX_ASSERT(seq > std::min(stable_.seq, last_executed_), "slot below the low watermark");
+    PHALANX_ASSERT(seq > last_executed_ || slot.committed, "executed a slot not committed");
+    PHALANX_ASSERT(!slot.committed || slot.commit_certificate, "committed without certificate");
+    PHALANX_ASSERT(!slot.prepared || slot.has_pre_prepare(), "prepared without pre-prepare");
+    PHALANX_ASSERT(!slot.has_pre_prepare() || slot.view == view_, "stale pre-prepare kept");
+  }
+  for (const auto& [seq, checkpoint] : own_checkpoints_)
+    PHALANX_ASSERT(seq <= last_executed_ && seq % options_.checkpoint_interval == 0,
+                   "checkpoint of a state not reached");
+  PHALANX_ASSERT(!fetch_ || fetch_->seq > last_executed_, "fetching a state already reached");
+  // A primary never assigns a number below what any correct replica executed (PBFT 4.4:
+  // everything executed is in the new view's O set or below its stable checkpoint).
+  PHALANX_ASSERT(!is_primary() || view_changing_ || next_seq_ >= last_executed_,
+                 "primary would reuse an executed sequence number");
+}
+
+}  // namespace phalanx::pbft

@@ -1,0 +1,203 @@
+#pragma once
+// Replica::Core: the PBFT replica's state and rules. The member functions are defined
+// in one file per part of the protocol, in the paper's order:
+//   replica.cc          dispatch, timers, invariants, sealing and sending
+//   normal_case.cc      requests, batching, pre-prepare / prepare / commit, execution (4.2)
+//   checkpoints.cc      checkpoints, stability, garbage collection (4.3)
+//   view_change.cc      view changes and new views (4.4, 4.5.2)
+//   retransmission.cc   status messages and certificates for lagging peers (5.2)
+//   state_transfer.cc   fetching a certified checkpoint's state in chunks (5.3.2)
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "core/client_table.h"
+#include "core/merkle.h"
+#include "core/slot.h"
+#include "core/view_timeout.h"
+#include "phalanx/pbft/replica.h"
+
+namespace phalanx::pbft {
+
+class Replica::Core {
+ public:
+  Core(ReplicaSetup setup, Application& application, Instant now);
+
+  Actions on_message(const Message& message, Instant now);
+  Actions on_tick(Instant now);
+  Instant next_deadline() const;
+  ReplicaStatus status() const;
+  ReplicaId id() const { return id_; }
+  void check_invariants() const;
+
+ private:
+  using EnvelopePtr = core::EnvelopePtr;
+
+  // A request known to this replica but not executed yet.
+  struct PendingRequest {
+    RequestId request_id = 0;
+    EnvelopePtr envelope;
+    Instant arrived_at = 0;
+    bool proposed = false;  // primary: in a batch of the current view already
+  };
+
+  // A checkpoint this replica took, not yet stable (or the stable one).
+  struct CheckpointState {
+    Seq seq = 0;
+    crypto::Digest digest;
+    std::shared_ptr<const Bytes> state;  // app snapshot + client table, for state transfer
+  };
+
+  struct StableCheckpoint {
+    Seq seq = 0;
+    crypto::Digest digest;
+    std::uint64_t state_size = 0;
+    std::vector<EnvelopePtr> proof;      // 2f+1 CHECKPOINTs (empty at seq 0)
+    std::shared_ptr<const Bytes> state;  // null when this replica has not got it yet
+  };
+
+  struct StateFetch {
+    Seq seq = 0;
+    crypto::Digest digest;
+    std::uint64_t state_size = 0;
+    std::uint64_t chunk_count = 0;
+    std::uint64_t next_chunk = 0;
+    Bytes received;
+    std::vector<ReplicaId> peers;  // who certified it, minus me
+    std::size_t peer_index = 0;
+    Instant deadline = 0;
+  };
+
+  struct ViewChangeRecord {
+    EnvelopePtr envelope;
+    std::shared_ptr<const wire::ViewChange> body;
+  };
+
+  // --- replica.cc: plumbing ------------------------------------------------------------
+  void begin_step(Instant now);
+  Actions end_step();
+  EnvelopePtr sign(wire::Kind kind, Bytes payload);
+  void send(const EnvelopePtr& envelope, std::optional<ReplicaId> to);
+  void send_bytes(wire::Kind kind, SharedBytes bytes, std::optional<ReplicaId> to);
+  void persist(const EnvelopePtr& envelope);
+  void event(Event::Type type, std::uint64_t value, std::string detail = {});
+  void report_evidence(ReplicaId replica, std::string what, const EnvelopePtr& first,
+                       const EnvelopePtr& second);
+  void drop(std::string_view why);
+  bool is_primary() const { return quorums_.primary(view_) == id_; }
+  bool in_window(Seq seq) const { return seq > stable_.seq && seq <= stable_.seq + window_; }
+  void record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaId sender,
+                   const crypto::Digest& digest, const EnvelopePtr& envelope,
+                   std::string_view what, Seq seq, std::uint64_t state_size = 0);
+
+  // --- normal_case.cc --------------------------------------------------------------------
+  void on_request(const Message& message);
+  void on_pre_prepare(const Message& message);
+  void on_prepare(const Message& message);
+  void on_commit(const Message& message);
+  void try_propose();
+  bool batch_ready() const;
+  void propose_batch();
+  bool accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
+                          std::shared_ptr<const wire::PrePrepare> batch);
+  void track_batch_requests(const wire::PrePrepare& batch);
+  void check_prepared(Seq seq, core::Slot& slot);
+  void check_committed(Seq seq, core::Slot& slot);
+  void mark_committed(core::Slot& slot, std::shared_ptr<const wire::PrePrepare> batch,
+                      wire::CommitCertificate certificate);
+  void execute_ready();
+  void execute_batch(Seq seq, const wire::PrePrepare& batch);
+  void forget_pending(const crypto::PublicKey& client, RequestId executed);
+  void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry);
+  core::Slot& slot_at(Seq seq);
+
+  // --- checkpoints.cc -----------------------------------------------------------------
+  void take_checkpoint();
+  void on_checkpoint(const Message& message);
+  void check_stable(Seq seq);
+  void make_stable(Seq seq, const crypto::Digest& digest, std::uint64_t state_size,
+                   std::vector<EnvelopePtr> proof);
+  void collect_garbage();
+  Bytes checkpoint_state() const;
+
+  // --- view_change.cc -----------------------------------------------------------------
+  void start_view_change(View new_view);
+  void on_view_change(const Message& message);
+  void on_new_view(const Message& message);
+  void store_view_change(ReplicaId sender, ViewChangeRecord record);
+  void maybe_send_new_view();
+  void maybe_join_view_change();
+  void maybe_start_view_change_timer();
+  void adopt_checkpoint(const wire::ViewChange& view_change);
+  void enter_new_view(View view, const std::vector<const wire::ViewChange*>& view_changes,
+                      const google::protobuf::RepeatedPtrField<wire::Envelope>& proposals);
+  void update_request_timer(bool progress = false);
+  void on_view_timer();
+
+  // --- retransmission.cc --------------------------------------------------------------
+  void broadcast_status();
+  void on_status(const Message& message);
+  void on_commit_certificate(const Message& message);
+  void on_checkpoint_certificate(const Message& message);
+  void retransmit_slots_to(ReplicaId peer, Seq after);
+
+  // --- state_transfer.cc --------------------------------------------------------------
+  void maybe_start_state_transfer();
+  void request_next_chunk();
+  void on_fetch_state(const Message& message);
+  void on_state_chunk(const Message& message);
+  void finish_state_transfer();
+
+  // Identity and configuration (immutable).
+  Verifier verifier_;
+  Quorums quorums_;
+  ReplicaId id_;
+  crypto::Signer signer_;
+  ReplicaOptions options_;
+  Seq window_;
+  Application& app_;
+
+  // Position.
+  View view_ = 0;
+  bool view_changing_ = false;
+  Seq last_executed_ = 0;
+  Seq next_seq_ = 0;  // primary: the last sequence number it assigned in this view
+  std::uint64_t views_entered_ = 0;
+
+  // The log: protocol state per sequence number in the window (and any executed-but-not-
+  // yet-stable slots below it while catching up).
+  std::map<Seq, core::Slot> log_;
+
+  // Requests and clients.
+  std::map<crypto::PublicKey, PendingRequest> pending_;
+  std::deque<crypto::PublicKey> proposal_order_;  // primary: FIFO of clients to batch
+  core::ClientTable clients_;
+
+  // Checkpoints.
+  std::map<Seq, std::map<ReplicaId, core::Vote>> checkpoint_votes_;
+  std::map<Seq, CheckpointState> own_checkpoints_;
+  StableCheckpoint stable_;
+  std::optional<core::MerkleTree> stable_tree_;  // built on first chunk request
+  std::optional<StateFetch> fetch_;
+  Instant behind_since_ = 0;  // when stable_.seq first exceeded last_executed_
+
+  // View change.
+  std::map<View, std::map<ReplicaId, ViewChangeRecord>> view_changes_;
+  EnvelopePtr own_view_change_;
+  EnvelopePtr new_view_;  // the NEW-VIEW that started the current view (none for view 0)
+  core::ViewTimeoutPolicy timeouts_;
+  std::optional<Instant> view_timer_;  // when the current view (change) times out
+
+  // Timers.
+  Instant now_ = 0;
+  Instant next_status_at_ = 0;
+
+  // The step in progress.
+  Actions out_;
+};
+
+}  // namespace phalanx::pbft

@@ -1,0 +1,248 @@
+// View changes (PBFT 4.4 and 4.5.2): a backup that waits too long for a request to execute
+// suspects the primary and moves to the next view; the new primary proves with 2f+1
+// VIEW-CHANGEs what may have committed and re-proposes it at the same sequence numbers.
+// The timing policy lives in view_timeout.h; only the agreement rules are here.
+#include "core/new_view_plan.h"
+#include "core/replica_core.h"
+
+namespace phalanx::pbft {
+
+// --- timers -----------------------------------------------------------------------------
+
+// PBFT 4.5.2: a backup waiting for a request starts its timer if it is not running; stops
+// it when it waits for nothing; restarts it when a request executes while others wait.
+void Replica::Core::update_request_timer(bool progress) {
+  if (view_changing_) return;  // the view-change timer is governed by 2f+1 VIEW-CHANGEs
+  if (pending_.empty() || is_primary()) {
+    view_timer_.reset();
+    return;
+  }
+  if (!view_timer_ || progress) view_timer_ = now_ + timeouts_.request_timeout();
+}
+
+void Replica::Core::on_view_timer() {
+  view_timer_.reset();
+  if (!view_changing_ && is_primary()) return;
+  timeouts_.on_view_failed();  // the next attempt waits twice as long
+  start_view_change(view_ + 1);
+}
+
+// --- sending VIEW-CHANGE ----------------------------------------------------------------
+
+void Replica::Core::start_view_change(View new_view) {
+  PHALANX_ASSERT(new_view > view_, "view changes only move forward");
+  view_ = new_view;
+  view_changing_ = true;
+  view_timer_.reset();
+  event(Event::Type::kViewChangeStarted, new_view);
+
+  wire::ViewChange view_change;
+  view_change.set_new_view(new_view);
+  view_change.set_stable_seq(stable_.seq);
+  for (const auto& envelope : stable_.proof) *view_change.add_checkpoint_proof() = *envelope;
+  for (const auto& [seq, slot] : log_)
+    if (seq > stable_.seq && slot.prepared_certificate)
+      *view_change.add_prepared() = *slot.prepared_certificate;
+
+  auto envelope = sign(wire::VIEW_CHANGE, encode(view_change));
+  persist(envelope);
+  send(envelope, std::nullopt);
+  own_view_change_ = envelope;
+  store_view_change(id_, ViewChangeRecord{envelope, std::make_shared<const wire::ViewChange>(
+                                                        std::move(view_change))});
+  view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(view_));
+  maybe_send_new_view();
+  maybe_start_view_change_timer();
+}
+
+// --- receiving VIEW-CHANGE --------------------------------------------------------------
+
+void Replica::Core::on_view_change(const Message& message) {
+  const auto& view_change = std::get<wire::ViewChange>(message.body);
+  View target = view_change.new_view();
+  if (target < view_ || (target == view_ && !view_changing_))
+    return drop("view change for a view already entered");
+  store_view_change(message.sender,
+                    ViewChangeRecord{message.envelope,
+                                     std::make_shared<const wire::ViewChange>(view_change)});
+  maybe_join_view_change();
+  if (view_changing_ && target == view_) {
+    maybe_send_new_view();
+    maybe_start_view_change_timer();
+  }
+}
+
+// Keeps one VIEW-CHANGE per replica, for the highest view it asked for: a faulty replica
+// cannot make us hold more than n of them.
+void Replica::Core::store_view_change(ReplicaId sender, ViewChangeRecord record) {
+  View target = record.body->new_view();
+  for (auto& [view, by_sender] : view_changes_) {
+    auto found = by_sender.find(sender);
+    if (found == by_sender.end()) continue;
+    if (view > target) return;  // it already asked for a later view
+    if (view == target) {
+      if (found->second.envelope->payload() != record.envelope->payload())
+        report_evidence(sender, "two view changes for view " + std::to_string(view),
+                        found->second.envelope, record.envelope);
+      return;
+    }
+    by_sender.erase(found);
+  }
+  view_changes_[target][sender] = std::move(record);
+}
+
+// PBFT 4.5.2: f+1 replicas asking for views above ours include a correct one, so a view
+// change is under way: join the smallest of those views rather than wait for our timer.
+void Replica::Core::maybe_join_view_change() {
+  std::uint32_t above = 0;
+  View smallest = 0;
+  for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it) {
+    if (above == 0) smallest = it->first;
+    above += static_cast<std::uint32_t>(it->second.size());
+  }
+  if (above >= quorums_.weak()) start_view_change(smallest);
+}
+
+// Wait for a NEW-VIEW only once 2f+1 replicas are in the change, so that a replica does
+// not rush on to v+2 before v+1 had its chance (PBFT 4.5.2).
+void Replica::Core::maybe_start_view_change_timer() {
+  if (!view_changing_ || view_timer_) return;
+  auto found = view_changes_.find(view_);
+  if (found == view_changes_.end() || found->second.size() < quorums_.quorum()) return;
+  view_timer_ = now_ + timeouts_.view_change_timeout();
+}
+
+// --- NEW-VIEW -------------------------------------------------------------------------
+
+void Replica::Core::maybe_send_new_view() {
+  if (!view_changing_ || quorums_.primary(view_) != id_) return;
+  auto found = view_changes_.find(view_);
+  if (found == view_changes_.end() || found->second.size() < quorums_.quorum()) return;
+
+  wire::NewView new_view;
+  new_view.set_view(view_);
+  std::vector<const wire::ViewChange*> chosen;
+  for (const auto& [sender, record] : found->second) {
+    *new_view.add_view_changes() = *record.envelope;
+    chosen.push_back(record.body.get());
+    if (chosen.size() == quorums_.quorum()) break;
+  }
+  core::NewViewPlan plan = core::plan_new_view(chosen, window_);
+  for (const auto& reproposal : plan.reproposals) {
+    wire::PrePrepare pre_prepare;
+    pre_prepare.set_view(view_);
+    pre_prepare.set_seq(reproposal.seq);
+    pre_prepare.set_digest(reproposal.digest.bytes());
+    *pre_prepare.mutable_requests() = reproposal.batch->requests();
+    *new_view.add_pre_prepares() = *sign(wire::PRE_PREPARE, encode(pre_prepare));
+  }
+  auto envelope = sign(wire::NEW_VIEW, encode(new_view));
+  persist(envelope);
+  send(envelope, std::nullopt);
+  new_view_ = envelope;
+  enter_new_view(view_, chosen, new_view.pre_prepares());
+}
+
+void Replica::Core::on_new_view(const Message& message) {
+  const auto& new_view = std::get<wire::NewView>(message.body);
+  View view = new_view.view();
+  if (view < view_ || (view == view_ && !view_changing_)) return drop("new view already entered");
+
+  std::vector<wire::ViewChange> bodies(new_view.view_changes_size());
+  std::vector<const wire::ViewChange*> chosen;
+  for (int i = 0; i < new_view.view_changes_size(); ++i) {
+    PHALANX_ASSERT(bodies[i].ParseFromString(new_view.view_changes(i).payload()),
+                   "verified view change unparsable");
+    chosen.push_back(&bodies[i]);
+  }
+  // Recompute the re-proposals from the view changes themselves (PBFT 4.4): a primary
+  // that proposes anything else is faulty, and its view fails.
+  core::NewViewPlan plan = core::plan_new_view(chosen, window_);
+  if (!core::matches_plan(plan, new_view.pre_prepares())) {
+    drop("new view whose re-proposals do not follow from its view changes");
+    if (view >= view_) {
+      view_ = view;  // so that the next view change targets view + 1
+      timeouts_.on_view_failed();
+      start_view_change(view + 1);
+    }
+    return;
+  }
+  new_view_ = message.envelope;
+  view_ = view;
+  enter_new_view(view, chosen, new_view.pre_prepares());
+}
+
+// Adopts a view change's stable checkpoint when it is ahead of ours (its proof was
+// verified at the edge).
+void Replica::Core::adopt_checkpoint(const wire::ViewChange& view_change) {
+  if (view_change.stable_seq() <= stable_.seq) return;
+  wire::Checkpoint checkpoint;
+  PHALANX_ASSERT(checkpoint.ParseFromString(view_change.checkpoint_proof(0).payload()),
+                 "verified checkpoint unparsable");
+  std::vector<EnvelopePtr> proof;
+  std::map<std::uint64_t, std::uint32_t> sizes;
+  std::uint64_t state_size = 0;
+  for (const auto& envelope : view_change.checkpoint_proof()) {
+    proof.push_back(std::make_shared<const wire::Envelope>(envelope));
+    wire::Checkpoint member;
+    if (member.ParseFromString(envelope.payload()) &&
+        ++sizes[member.state_size()] >= quorums_.weak())
+      state_size = member.state_size();
+  }
+  make_stable(view_change.stable_seq(), *crypto::Digest::from_bytes(checkpoint.state_digest()),
+              state_size, std::move(proof));
+}
+
+void Replica::Core::enter_new_view(
+    View view, const std::vector<const wire::ViewChange*>& view_changes,
+    const google::protobuf::RepeatedPtrField<wire::Envelope>& proposals) {
+  core::NewViewPlan plan = core::plan_new_view(view_changes, window_);
+  if (plan.checkpoint_source) adopt_checkpoint(*plan.checkpoint_source);
+
+  view_ = view;
+  view_changing_ = false;
+  view_timer_.reset();
+  ++views_entered_;
+  view_changes_.erase(view_changes_.begin(), view_changes_.upper_bound(view_));
+  own_view_change_.reset();
+  event(Event::Type::kViewEntered, view);
+
+  // Requests not re-proposed go back to the new primary's queue.
+  for (auto& [client, pending] : pending_) pending.proposed = false;
+  next_seq_ = std::max(plan.min_s, plan.reproposals.empty() ? plan.min_s
+                                                            : plan.reproposals.back().seq);
+  next_seq_ = std::max(next_seq_, last_executed_);
+
+  for (const auto& envelope : proposals) {
+    auto batch = std::make_shared<wire::PrePrepare>();
+    PHALANX_ASSERT(batch->ParseFromString(envelope.payload()), "verified pre-prepare unparsable");
+    Seq seq = batch->seq();
+    if (!in_window(seq)) continue;
+    auto shared = std::make_shared<const wire::Envelope>(envelope);
+    if (!accept_pre_prepare(seq, shared, std::move(batch)) || is_primary()) continue;
+    core::Slot& slot = log_.at(seq);
+    wire::Prepare prepare;
+    prepare.set_view(view_);
+    prepare.set_seq(seq);
+    prepare.set_digest(slot.digest.bytes());
+    auto prepare_envelope = sign(wire::PREPARE, encode(prepare));
+    persist(prepare_envelope);
+    send(prepare_envelope, std::nullopt);
+    slot.prepares[id_] = core::Vote{slot.digest, prepare_envelope};
+    check_prepared(seq, slot);
+  }
+
+  if (is_primary()) {
+    // Deterministic order: oldest first, then by client key.
+    std::vector<std::pair<Instant, crypto::PublicKey>> waiting;
+    for (const auto& [client, pending] : pending_)
+      if (!pending.proposed) waiting.emplace_back(pending.arrived_at, client);
+    std::sort(waiting.begin(), waiting.end());
+    proposal_order_.clear();
+    for (const auto& [arrived_at, client] : waiting) proposal_order_.push_back(client);
+  }
+  update_request_timer(true);
+  try_propose();
+}
+
+}  // namespace phalanx::pbft
