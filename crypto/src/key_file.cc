@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace phalanx::crypto {
@@ -30,7 +31,7 @@ Status write_secret_key_file(const std::string& path, const SecretKey& key, Over
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite == Overwrite::kYes ? O_TRUNC : O_EXCL);
   int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return Error{path + ": already exists (use --force to overwrite)"};
+    if (errno == EEXIST) return Error{path + ": already exists; refusing to overwrite a key file"};
     return Error{path + ": cannot create key file: " + errno_text()};
   }
   // O_CREAT's mode does not apply to an existing file we truncate: set it explicitly.

@@ -174,17 +174,7 @@ void Replica::Core::record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaI
 
 core::Slot& Replica::Core::slot_at(Seq seq) {
   auto& slot = log_[seq];
-  if (slot.view != view_) {
-    // Votes and pre-prepares of an earlier view do not count in this one (PBFT 4.4).
-    slot.view = view_;
-    slot.pre_prepare.reset();
-    slot.batch.reset();
-    slot.prepares.clear();
-    slot.commits.clear();
-    slot.prepared = false;
-    slot.commit_sent = false;
-    slot.touched_at = now_;
-  }
+  if (slot.view != view_) slot.begin_view(view_, now_);
   return slot;
 }
 

@@ -41,6 +41,19 @@ struct Slot {
   Instant committed_at = 0;
 
   bool has_pre_prepare() const { return pre_prepare != nullptr; }
+
+  // Votes and pre-prepares of an earlier view do not count in a new one (PBFT 4.4); the
+  // certificates and the committed state do.
+  void begin_view(View new_view, Instant now) {
+    view = new_view;
+    pre_prepare.reset();
+    batch.reset();
+    prepares.clear();
+    commits.clear();
+    prepared = false;
+    commit_sent = false;
+    touched_at = now;
+  }
 };
 
 }  // namespace phalanx::pbft::core

@@ -44,6 +44,8 @@ void Replica::Core::start_view_change(View new_view) {
     if (seq > stable_.seq && slot.prepared_certificate)
       *view_change.add_prepared() = *slot.prepared_certificate;
 
+  for (auto& [seq, slot] : log_) slot.begin_view(view_, now_);
+
   auto envelope = sign(wire::VIEW_CHANGE, encode(view_change));
   persist(envelope);
   send(envelope, std::nullopt);
@@ -203,6 +205,7 @@ void Replica::Core::enter_new_view(
   view_changing_ = false;
   view_timer_.reset();
   ++views_entered_;
+  for (auto& [seq, slot] : log_) slot.begin_view(view_, now_);
   view_changes_.erase(view_changes_.begin(), view_changes_.upper_bound(view_));
   own_view_change_.reset();
   event(Event::Type::kViewEntered, view);

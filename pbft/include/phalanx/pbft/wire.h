@@ -13,8 +13,9 @@
 //      way, including the certificate's shape (2f+1 distinct signers, matching digests).
 // Everything here is stateless: checks that need the replica's state (current view,
 // watermarks, what it has already accepted) are the core's.
-// A Message can only be produced by open_envelope() (or by seal_* for one's own
-// messages), so code that holds one may trust every signature in it.
+// Outside tests, a Message is produced only by open_envelope()/open_decoded(), so code
+// that holds one may trust every signature in it. (A replica's own messages never come
+// back to it as Messages; the core keeps their envelopes directly.)
 //
 // Thread-safety: pure functions of their arguments; Verifier is immutable. Safe to call
 // from worker threads.
@@ -59,6 +60,7 @@ enum class Rejection {
   kBadDigestLength,
   kViewOutOfRange,
   kSeqOutOfRange,
+  kSenderNotPrimary,       // a PRE-PREPARE or NEW-VIEW not from the primary of its view
   kBatchTooLarge,
   kBatchDigestMismatch,
   kDuplicateRequestInBatch,

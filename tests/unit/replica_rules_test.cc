@@ -1,0 +1,183 @@
+// The PBFT rules that are easy to get wrong, one test each, traced to the paper
+// (Castro & Liskov, OSDI '99). Each drives a single replica with messages signed by its
+// peers and passed through the real edge.
+#include <gtest/gtest.h>
+
+#include "phalanx/examples/kv_application.h"
+#include "support/test_cluster.h"
+
+namespace phalanx {
+namespace {
+
+using pbft::Actions;
+using testing::count_sent;
+using testing::TestCluster;
+
+class ReplicaRules : public ::testing::Test {
+ protected:
+  // Replica 1 is a backup in view 0 (primary: replica 0).
+  ReplicaRules() : replica_(cluster_.setup(1, options()), app_, 0) {}
+
+  static pbft::ReplicaOptions options() {
+    pbft::ReplicaOptions options;
+    options.checkpoint_interval = 4;
+    options.window_checkpoints = 2;  // window: 8 sequence numbers
+    return options;
+  }
+
+  Actions deliver(const pbft::Message& message) { return replica_.on_message(message, ++now_); }
+
+  wire::PrePrepare batch(pbft::Seq seq, std::string operation, pbft::View view = 0) {
+    return cluster_.pre_prepare(view, seq, {cluster_.request(0, seq, std::move(operation))});
+  }
+
+  Actions deliver_pre_prepare(const wire::PrePrepare& body) {
+    auto primary = cluster_.quorums().primary(body.view());
+    return deliver(cluster_.message(primary, wire::PRE_PREPARE, body));
+  }
+
+  Actions deliver_vote(pbft::ReplicaId from, wire::Kind kind, const wire::PrePrepare& body) {
+    if (kind == wire::PREPARE)
+      return deliver(cluster_.message(
+          from, kind, TestCluster::vote<wire::Prepare>(body.view(), body.seq(), body.digest())));
+    return deliver(cluster_.message(
+        from, kind, TestCluster::vote<wire::Commit>(body.view(), body.seq(), body.digest())));
+  }
+
+  // Takes `body` through pre-prepare, 2f prepares and 2f+1 commits at replica 1.
+  Actions commit(const wire::PrePrepare& body) {
+    deliver_pre_prepare(body);
+    deliver_vote(2, wire::PREPARE, body);
+    deliver_vote(0, wire::COMMIT, body);
+    return deliver_vote(2, wire::COMMIT, body);
+  }
+
+  TestCluster cluster_;
+  examples::KvApplication app_;
+  pbft::Replica replica_;
+  pbft::Instant now_ = 0;
+};
+
+// PBFT 4.2: a backup accepts a pre-prepare for (v, n) only if it has not accepted one for
+// (v, n) with a different digest. The second is ignored and kept as evidence (S5).
+TEST_F(ReplicaRules, SecondPrePrepareWithAnotherDigestIsIgnored) {
+  Actions first = deliver_pre_prepare(batch(1, examples::kv::put("a", "1")));
+  EXPECT_EQ(count_sent(first, wire::PREPARE), 1u);
+
+  Actions second = deliver_pre_prepare(batch(1, examples::kv::put("a", "2")));
+  EXPECT_EQ(count_sent(second, wire::PREPARE), 0u);
+  ASSERT_EQ(second.evidence.size(), 1u);
+  EXPECT_EQ(second.evidence[0].replica, 0u);
+}
+
+// PBFT 4.2: prepared needs 2f prepares from distinct *backups*; the primary's
+// pre-prepare stands for its prepare, so a PREPARE from it must not count.
+TEST_F(ReplicaRules, PreparesFromThePrimaryDoNotCount) {
+  auto body = batch(1, examples::kv::put("a", "1"));
+  deliver_pre_prepare(body);  // replica 1's own prepare: 1 of the 2f = 2 needed
+  Actions from_primary = deliver_vote(0, wire::PREPARE, body);
+  EXPECT_EQ(count_sent(from_primary, wire::COMMIT), 0u) << "primary's prepare was counted";
+
+  Actions from_backup = deliver_vote(2, wire::PREPARE, body);
+  EXPECT_EQ(count_sent(from_backup, wire::COMMIT), 1u);
+}
+
+// PBFT 4.2: messages with sequence numbers outside [h, h+L] are not accepted.
+TEST_F(ReplicaRules, PrePrepareAboveTheHighWatermarkIsIgnored) {
+  Actions inside = deliver_pre_prepare(batch(8, examples::kv::put("a", "1")));
+  EXPECT_EQ(count_sent(inside, wire::PREPARE), 1u);
+  Actions outside = deliver_pre_prepare(batch(9, examples::kv::put("a", "1")));
+  EXPECT_EQ(count_sent(outside, wire::PREPARE), 0u);
+  EXPECT_EQ(replica_.status().log_slots, 1u);
+}
+
+// PBFT 4.2: a backup accepts pre-prepares and votes only for its current view.
+TEST_F(ReplicaRules, MessagesForAnotherViewAreIgnored) {
+  auto later = batch(1, examples::kv::put("a", "1"), /*view=*/1);  // from replica 1 = primary(1)
+  // Replica 1 cannot receive its own message; use replica 2 as the receiver instead.
+  examples::KvApplication app;
+  pbft::Replica other(cluster_.setup(2, options()), app, 0);
+  Actions actions = other.on_message(cluster_.message(1, wire::PRE_PREPARE, later), 1);
+  EXPECT_EQ(count_sent(actions, wire::PREPARE), 0u);
+
+  auto body = batch(1, examples::kv::put("a", "1"));
+  deliver_pre_prepare(body);
+  auto stale_view = TestCluster::vote<wire::Prepare>(1, 1, body.digest());
+  Actions prepare = deliver(cluster_.message(2, wire::PREPARE, stale_view));
+  EXPECT_EQ(count_sent(prepare, wire::COMMIT), 0u);
+}
+
+// PBFT 4.2: committed-local needs prepared plus 2f+1 matching commits; execution follows
+// sequence order whatever order the commits arrive in.
+TEST_F(ReplicaRules, ExecutionIsInSequenceOrder) {
+  auto second = batch(2, examples::kv::put("k", "second"));
+  auto first = batch(1, examples::kv::put("k", "first"));
+  Actions early = commit(second);
+  EXPECT_TRUE(early.executed.empty()) << "seq 2 executed before seq 1";
+  Actions both = commit(first);
+  ASSERT_EQ(both.executed.size(), 2u);
+  EXPECT_EQ(both.executed[0].seq, 1u);
+  EXPECT_EQ(both.executed[1].seq, 2u);
+  EXPECT_EQ(app_.entries().at("k"), "second");
+}
+
+// PBFT 4.1: a retransmitted request that already executed gets the stored reply and is
+// not executed again; a batch carrying it again executes it as a duplicate (skipped).
+TEST_F(ReplicaRules, ExecutedRequestIsAnsweredFromTheClientTableNotReExecuted) {
+  auto request = cluster_.request(0, 1, examples::kv::put("a", "1"));
+  commit(cluster_.pre_prepare(0, 1, {request}));
+  ASSERT_EQ(app_.executed_count(), 1u);
+
+  Actions retransmitted = deliver(cluster_.open(request));
+  EXPECT_EQ(retransmitted.replies.size(), 1u);
+  EXPECT_EQ(app_.executed_count(), 1u);
+
+  Actions again = commit(cluster_.pre_prepare(0, 2, {request}));
+  ASSERT_EQ(again.executed.size(), 1u);
+  EXPECT_TRUE(again.executed[0].requests[0].duplicate);
+  EXPECT_EQ(app_.executed_count(), 1u);
+}
+
+// S3: a request whose client signature fails never reaches the core: the edge rejects it
+// alone or inside a batch, so it cannot execute.
+TEST_F(ReplicaRules, RequestWithABadClientSignatureIsNeverExecuted) {
+  auto forged = cluster_.request(0, 1, examples::kv::put("a", "1"));
+  forged.mutable_signature()->at(0) ^= 1;
+  auto alone = pbft::open_envelope(pbft::encode(forged), cluster_.verifier(),
+                                   pbft::Audience::kReplica);
+  EXPECT_EQ(alone.rejection, pbft::Rejection::kBadSignature);
+
+  auto body = cluster_.pre_prepare(0, 1, {forged});
+  auto in_batch = pbft::open_envelope(pbft::encode(cluster_.sealed(0, wire::PRE_PREPARE, body)),
+                                      cluster_.verifier(), pbft::Audience::kReplica);
+  EXPECT_EQ(in_batch.rejection, pbft::Rejection::kBadNestedRequest);
+  EXPECT_EQ(app_.executed_count(), 0u);
+}
+
+// PBFT 4.3: a checkpoint becomes stable with 2f+1 matching CHECKPOINTs, which moves the
+// low watermark and discards the log below it.
+TEST_F(ReplicaRules, StableCheckpointDiscardsTheLogBelowIt) {
+  Actions last;
+  for (pbft::Seq seq = 1; seq <= 4; ++seq)
+    last = commit(batch(seq, examples::kv::put("k" + std::to_string(seq), "v")));
+  EXPECT_EQ(replica_.status().last_executed, 4u);
+  ASSERT_EQ(count_sent(last, wire::CHECKPOINT), 1u);
+  EXPECT_EQ(replica_.status().log_slots, 4u);
+
+  // Replica 1's own checkpoint message carries the digest; others sign the same.
+  wire::Checkpoint own;
+  for (const auto& outgoing : last.send) {
+    if (outgoing.kind != wire::CHECKPOINT) continue;
+    wire::Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(*outgoing.envelope));
+    ASSERT_TRUE(own.ParseFromString(envelope.payload()));
+  }
+  deliver(cluster_.message(0, wire::CHECKPOINT, own));
+  EXPECT_EQ(replica_.status().stable_seq, 0u) << "stable with 2 of 2f+1 = 3";
+  deliver(cluster_.message(2, wire::CHECKPOINT, own));
+  EXPECT_EQ(replica_.status().stable_seq, 4u);
+  EXPECT_EQ(replica_.status().log_slots, 0u);
+}
+
+}  // namespace
+}  // namespace phalanx
