@@ -32,8 +32,9 @@ TEST_P(MerkleSizes, EveryChunkVerifiesAndATamperedOneDoesNot) {
     }
     EXPECT_FALSE(merkle_verify(tree.root(), state.size() + 1, i, count, chunk, path))
         << "root must bind the state size";
-    if (count > 1)
+    if (count > 1) {
       EXPECT_FALSE(merkle_verify(tree.root(), state.size(), (i + 1) % count, count, chunk, path));
+    }
   }
 }
 INSTANTIATE_TEST_SUITE_P(Sizes, MerkleSizes, ::testing::Values(0, 1, 63, 64, 65, 200, 1000));
