@@ -42,7 +42,10 @@ Failure check_signature(const wire::Envelope& envelope, const crypto::PublicKey&
   auto signature = crypto::Signature::from_bytes(envelope.signature());
   if (!signature) return Rejection::kBadSignatureLength;
   crypto::Domain domain{verifier.cluster_id, kind_context(envelope.kind())};
-  if (!crypto::verify(key, domain, envelope.payload(), *signature)) return Rejection::kBadSignature;
+  crypto::Digest digest = crypto::signing_digest(domain, envelope.payload());
+  bool valid = verifier.cache ? verifier.cache->verify(key, digest, *signature)
+                              : crypto::verify_digest(key, digest, *signature);
+  if (!valid) return Rejection::kBadSignature;
   return std::nullopt;
 }
 

@@ -32,6 +32,7 @@
 #include "phalanx/crypto/digest.h"
 #include "phalanx/crypto/keys.h"
 #include "phalanx/crypto/sign.h"
+#include "phalanx/crypto/verify_cache.h"
 #include "phalanx/pbft/limits.h"
 #include "phalanx/pbft/types.h"
 
@@ -79,6 +80,9 @@ struct Verifier {
   std::string cluster_id;
   std::vector<crypto::PublicKey> replica_keys;  // index = replica id; size = n
   WireLimits limits;
+  // Optional: remembers valid signatures so each is checked once (shared by everything that
+  // opens envelopes in this process; thread-safe).
+  std::shared_ptr<crypto::VerifyCache> cache;
 
   Quorums quorums() const { return Quorums{static_cast<std::uint32_t>(replica_keys.size())}; }
 };
