@@ -1,0 +1,401 @@
+#include "phalanx/adversary/sim_cluster.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "phalanx/base/assert.h"
+#include "phalanx/examples/kv_application.h"
+
+namespace phalanx::adversary {
+
+namespace {
+constexpr pbft::Instant kNever = ~pbft::Instant{0};
+// Clock origins differ by up to this much between nodes (clock_offsets).
+constexpr pbft::Instant kClockOffsetMax = 1000 * pbft::kSecond;
+constexpr std::uint64_t kNetworkStream = 1;
+constexpr std::uint64_t kClockStream = 2;
+}  // namespace
+
+struct SimCluster::ReplicaNode {
+  examples::KvApplication application;
+  std::unique_ptr<pbft::Replica> replica;
+  bool silent = false;
+};
+
+struct SimCluster::ClientNode {
+  std::unique_ptr<pbft::ClientCore> core;
+  std::uint32_t submitted = 0;
+  std::uint32_t completed = 0;
+};
+
+std::string_view to_string(RunResult::Stop stop) {
+  switch (stop) {
+    case RunResult::Stop::kCompleted:
+      return "completed";
+    case RunResult::Stop::kTimeLimit:
+      return "time limit";
+    case RunResult::Stop::kStepLimit:
+      return "step limit";
+    case RunResult::Stop::kIdle:
+      return "idle";
+  }
+  return "unknown";
+}
+
+std::uint64_t RunResult::rejected_total() const {
+  std::uint64_t total = 0;
+  for (auto count : harness.rejected) total += count;
+  return total;
+}
+
+std::string RunResult::summary() const {
+  char line[320];
+  std::snprintf(
+      line, sizeof line,
+      "stop=%s completed=%llu/%llu sim_time_ms=%llu steps=%llu sent=%llu "
+      "dropped=%llu cut=%llu duplicated=%llu delivered=%llu rejected=%llu "
+      "view_changes=%llu state_transfers=%llu",
+      std::string(to_string(stop)).c_str(), static_cast<unsigned long long>(completed_requests),
+      static_cast<unsigned long long>(expected_requests),
+      static_cast<unsigned long long>(sim_time / pbft::kMillisecond),
+      static_cast<unsigned long long>(harness.steps), static_cast<unsigned long long>(network.sent),
+      static_cast<unsigned long long>(network.dropped),
+      static_cast<unsigned long long>(network.cut),
+      static_cast<unsigned long long>(network.duplicated),
+      static_cast<unsigned long long>(network.delivered),
+      static_cast<unsigned long long>(rejected_total()),
+      static_cast<unsigned long long>(harness.view_changes_started),
+      static_cast<unsigned long long>(harness.state_transfers));
+  std::string text = line;
+  auto busiest = std::max_element(harness.steps_by_node.begin(), harness.steps_by_node.end());
+  if (busiest != harness.steps_by_node.end()) {
+    text += " busiest=node" + std::to_string(busiest - harness.steps_by_node.begin()) + "(" +
+            std::to_string(*busiest) + " steps)";
+  }
+  for (std::size_t id = 0; id < replicas.size(); ++id) {
+    text += " r" + std::to_string(id) + "{view=" + std::to_string(replicas[id].view) +
+            " exec=" + std::to_string(replicas[id].last_executed) +
+            " stable=" + std::to_string(replicas[id].stable_seq) + "}";
+  }
+  return text;
+}
+
+// --- setup ----------------------------------------------------------------------------
+
+SimCluster::SimCluster(SimClusterOptions options)
+    : options_(std::move(options)),
+      rng_(options_.seed),
+      network_(options_.replicas + options_.clients, rng_.fork(kNetworkStream).next(),
+               options_.network),
+      history_(options_.replicas) {
+  PHALANX_ASSERT(options_.replicas >= 4, "a cluster has at least 4 replicas");
+  const std::size_t nodes = options_.replicas + options_.clients;
+
+  verifier_.cluster_id = options_.cluster_id;
+  if (options_.verify_cache) verifier_.cache = std::make_shared<crypto::VerifyCache>();
+  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
+    verifier_.replica_keys.push_back(
+        crypto::SecretKey::derive_for_testing("replica", id).public_key());
+  }
+
+  net::Rng clocks = rng_.fork(kClockStream);
+  for (std::size_t node = 0; node < nodes; ++node) {
+    clock_offset_.push_back(options_.clock_offsets ? clocks.uniform(0, kClockOffsetMax) : 0);
+  }
+  live_wakeup_.assign(nodes, LiveWakeup{kNever, 0});
+  counters_.steps_by_node.assign(nodes, 0);
+
+  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
+    auto node = std::make_unique<ReplicaNode>();
+    node->silent = options_.silent.count(id) != 0;
+    pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
+                             options_.replica_options};
+    node->replica =
+        std::make_unique<pbft::Replica>(std::move(setup), node->application, local_now(id));
+    replicas_.push_back(std::move(node));
+  }
+  for (std::uint32_t index = 0; index < options_.clients; ++index) {
+    auto node = std::make_unique<ClientNode>();
+    node->core = std::make_unique<pbft::ClientCore>(
+        verifier_, crypto::SecretKey::derive_for_testing("client", index), options_.client_options);
+    client_by_key_[node->core->public_key()] = client_node(index);
+    clients_.push_back(std::move(node));
+  }
+}
+
+SimCluster::~SimCluster() = default;
+
+void SimCluster::schedule(pbft::Instant at, NetworkChange change) {
+  changes_.push(ScheduledChange{at, next_order_++, std::move(change)});
+}
+
+const pbft::Replica& SimCluster::replica(pbft::ReplicaId id) const {
+  PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
+  return *replicas_[id]->replica;
+}
+
+const examples::KvApplication& SimCluster::application(pbft::ReplicaId id) const {
+  PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
+  return replicas_[id]->application;
+}
+
+std::uint32_t SimCluster::client_node(std::uint32_t client_index) const {
+  return options_.replicas + client_index;
+}
+
+pbft::Instant SimCluster::local_now(net::NodeId node) const {
+  return now_ + clock_offset_[node];
+}
+
+bool SimCluster::silent(net::NodeId node) const {
+  return is_replica(node) && replicas_[node]->silent;
+}
+
+bool SimCluster::all_completed() const {
+  return completed_ == std::uint64_t{options_.clients} * options_.requests_per_client;
+}
+
+std::vector<Violation> SimCluster::check(const CheckOptions& options) const {
+  return adversary::check(history_, options);
+}
+
+// --- the event loop -------------------------------------------------------------------
+
+RunResult SimCluster::run() {
+  PHALANX_ASSERT(!started_, "SimCluster::run is called once");
+  started_ = true;
+  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
+    if (!silent(id)) schedule_wakeup(id, replicas_[id]->replica->next_deadline());
+  }
+  for (std::uint32_t index = 0; index < options_.clients; ++index) submit_next(index);
+
+  while (true) {
+    if (all_completed()) return result(RunResult::Stop::kCompleted);
+    if (counters_.steps >= options_.steps_max) return result(RunResult::Stop::kStepLimit);
+    switch (step_once()) {
+      case Step::kDone:
+        break;
+      case Step::kIdle:
+        return result(RunResult::Stop::kIdle);
+      case Step::kTimeLimit:
+        return result(RunResult::Stop::kTimeLimit);
+    }
+  }
+}
+
+// Carries out the earliest event. At one instant: fault changes first (so that a change
+// at t governs deliveries at t), then deliveries, then wake-ups.
+SimCluster::Step SimCluster::step_once() {
+  pbft::Instant change_at = changes_.empty() ? kNever : changes_.top().at;
+  pbft::Instant delivery_at = network_.next_delivery_at().value_or(kNever);
+  pbft::Instant wakeup_at = wakeups_.empty() ? kNever : wakeups_.top().at;
+  pbft::Instant next = std::min({change_at, delivery_at, wakeup_at});
+  if (next == kNever) return Step::kIdle;
+  if (next > options_.time_limit) {
+    now_ = options_.time_limit;
+    return Step::kTimeLimit;
+  }
+  PHALANX_ASSERT(next >= now_, "simulated time went backwards");
+  now_ = next;
+
+  if (change_at == next) {
+    NetworkChange change = changes_.top().change;
+    changes_.pop();
+    change(network_);
+  } else if (delivery_at == next) {
+    // pop() may skip deliveries whose link went down in flight; then nothing happens.
+    if (auto delivery = network_.pop(now_)) deliver(*delivery);
+  } else {
+    Wakeup wakeup = wakeups_.top();
+    wakeups_.pop();
+    if (live_wakeup_[wakeup.node].order != wakeup.order) return Step::kDone;  // superseded
+    live_wakeup_[wakeup.node] = LiveWakeup{kNever, 0};
+    wake(wakeup.node);
+  }
+  return Step::kDone;
+}
+
+void SimCluster::deliver(const net::Delivery& delivery) {
+  trace_.update_u64(now_).update_u64(delivery.from).update_u64(delivery.to);
+  trace_.update_field(*delivery.bytes);
+  const net::NodeId node = delivery.to;
+  if (silent(node)) {
+    ++counters_.delivered_to_silent;
+    return;
+  }
+  auto audience = is_replica(node) ? pbft::Audience::kReplica : pbft::Audience::kClient;
+  pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier_, audience);
+  if (!opened.ok()) {
+    ++counters_.rejected[static_cast<std::size_t>(opened.rejection)];
+    return;
+  }
+  ++counters_.accepted_by_kind[static_cast<std::size_t>(opened.message->kind)];
+  if (is_replica(node)) {
+    pbft::Actions actions = replicas_[node]->replica->on_message(*opened.message, local_now(node));
+    after_replica_step(node, actions);
+  } else {
+    std::uint32_t index = node - options_.replicas;
+    pbft::ClientActions actions = clients_[index]->core->on_reply(*opened.message, local_now(node));
+    after_client_step(index, actions);
+  }
+}
+
+void SimCluster::wake(net::NodeId node) {
+  if (is_replica(node)) {
+    after_replica_step(node, replicas_[node]->replica->on_tick(local_now(node)));
+  } else {
+    std::uint32_t index = node - options_.replicas;
+    after_client_step(index, clients_[index]->core->on_tick(local_now(node)));
+  }
+}
+
+// Keeps one live wake-up per node, at the earliest deadline asked for; a wake-up that
+// fires before the node's current deadline is a harmless early tick.
+void SimCluster::schedule_wakeup(net::NodeId node, pbft::Instant deadline_local) {
+  if (deadline_local == kNever) return;
+  const pbft::Instant offset = clock_offset_[node];
+  pbft::Instant at = deadline_local > offset ? deadline_local - offset : 0;
+  at = std::max(at, now_);
+  if (live_wakeup_[node].at <= at) return;
+  live_wakeup_[node] = LiveWakeup{at, next_order_};
+  wakeups_.push(Wakeup{at, next_order_++, node});
+}
+
+// --- carrying out what the cores asked ---------------------------------------------------
+
+void SimCluster::after_replica_step(pbft::ReplicaId id, const pbft::Actions& actions) {
+  ++counters_.steps;
+  ++counters_.steps_by_node[id];
+  const pbft::Replica& replica = *replicas_[id]->replica;
+  if constexpr (PHALANX_INVARIANTS_ENABLED) replica.check_invariants();
+  carry_out(id, actions);
+  if (observer_) observer_(id, replica);
+  schedule_wakeup(id, replica.next_deadline());
+}
+
+void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientActions& actions) {
+  ++counters_.steps;
+  ++counters_.steps_by_node[client_node(index)];
+  carry_out(index, actions);
+  schedule_wakeup(client_node(index), clients_[index]->core->next_deadline());
+}
+
+void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
+  // In memory for now; the count shows the core asked before it sent.
+  counters_.persisted_records += actions.persist.size();
+  for (const auto& outgoing : actions.send) {
+    if (outgoing.to) {
+      send(id, *outgoing.to, outgoing.envelope);
+      continue;
+    }
+    for (pbft::ReplicaId to = 0; to < options_.replicas; ++to) {
+      if (to != id) send(id, to, outgoing.envelope);
+    }
+  }
+  for (const auto& reply : actions.replies) {
+    auto client = client_by_key_.find(reply.client);
+    if (client == client_by_key_.end()) {
+      ++counters_.replies_unroutable;
+      continue;
+    }
+    ++counters_.replies_routed;
+    send(id, client->second, reply.envelope);
+  }
+  record_history(id, actions);
+  for (const auto& event : actions.events) {
+    if (event.type == pbft::Event::Type::kViewChangeStarted) ++counters_.view_changes_started;
+  }
+  for (const auto& evidence : actions.evidence) {
+    ++counters_.evidence;
+    history_.record_accusation(evidence.replica, evidence.what);
+  }
+}
+
+// A step that completes a state transfer to S may also execute S+1, S+2, ... from the
+// log; the jump goes into the history before the first batch above S, whatever the order
+// of the Actions' lists.
+void SimCluster::record_history(pbft::ReplicaId id, const pbft::Actions& actions) {
+  std::vector<pbft::Seq> jumps;
+  for (const auto& event : actions.events) {
+    if (event.type == pbft::Event::Type::kStateTransferDone) jumps.push_back(event.value);
+  }
+  std::sort(jumps.begin(), jumps.end());
+  auto next_jump = jumps.begin();
+  auto record_jumps_below = [&](pbft::Seq seq) {
+    for (; next_jump != jumps.end() && *next_jump < seq; ++next_jump) {
+      ++counters_.state_transfers;
+      history_.record_state_transfer(id, *next_jump);
+      trace_.update_u64(id).update_u64(*next_jump);
+    }
+  };
+  for (const auto& batch : actions.executed) {
+    record_jumps_below(batch.seq);
+    ++counters_.executed_batches;
+    history_.record_executed(id, batch);
+    trace_.update_u64(id).update_u64(batch.seq).update(batch.digest.view());
+  }
+  record_jumps_below(kNever);
+}
+
+void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actions) {
+  const net::NodeId node = client_node(index);
+  for (const auto& outgoing : actions.send) {
+    if (outgoing.to) {
+      send(node, *outgoing.to, outgoing.envelope);
+      continue;
+    }
+    for (pbft::ReplicaId to = 0; to < options_.replicas; ++to) send(node, to, outgoing.envelope);
+  }
+  if (actions.completed) {
+    ClientNode& client = *clients_[index];
+    ++client.completed;
+    ++completed_;
+    history_.record_accepted(client.core->public_key(), actions.completed->request_id,
+                             actions.completed->result);
+    submit_next(index);
+  }
+}
+
+// The closed loop: a client submits its next put as soon as the previous one completed.
+void SimCluster::submit_next(std::uint32_t index) {
+  ClientNode& client = *clients_[index];
+  if (client.submitted == options_.requests_per_client || client.core->busy()) return;
+  const std::uint32_t number = ++client.submitted;
+  std::string key = "c" + std::to_string(index) + "-k" + std::to_string(number);
+  std::string value = "v" + std::to_string(number) + "-s" + std::to_string(options_.seed);
+  pbft::ClientActions actions =
+      client.core->submit(examples::kv::put(key, value), local_now(client_node(index)));
+
+  // What the replicas will see: the id and payload digest of the signed request.
+  PHALANX_ASSERT(!actions.send.empty(), "a submitted request is sent");
+  wire::Envelope envelope;
+  wire::Request request;
+  PHALANX_ASSERT(envelope.ParseFromString(*actions.send.front().envelope) &&
+                     request.ParseFromString(envelope.payload()),
+                 "the client core sealed an undecodable request");
+  history_.record_submitted(client.core->public_key(), request.request_id(),
+                            crypto::blake2b(envelope.payload()));
+  after_client_step(index, actions);
+}
+
+void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
+  PHALANX_ASSERT(from != to, "a node sends to itself");
+  network_.send(from, to, bytes, now_);
+}
+
+RunResult SimCluster::result(RunResult::Stop stop) {
+  RunResult result;
+  result.stop = stop;
+  result.completed_requests = completed_;
+  result.expected_requests = std::uint64_t{options_.clients} * options_.requests_per_client;
+  result.sim_time = now_;
+  for (const auto& node : replicas_) result.replicas.push_back(node->replica->status());
+  result.network = network_.counters();
+  result.harness = counters_;
+  crypto::Hasher trace = trace_;  // finish a copy: the run may continue
+  result.trace_hash = trace.finish();
+  return result;
+}
+
+}  // namespace phalanx::adversary
