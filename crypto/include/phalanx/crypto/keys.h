@@ -94,6 +94,7 @@ class SecretKey {
   SecretKey() = default;
   friend class Signer;
   friend Seed seed_of(const SecretKey& key);
+  friend class CurveSecret curve_secret_key(const SecretKey& key);
 
   std::array<std::uint8_t, 64> secret_{};  // libsodium layout: seed || public key
   PublicKey public_key_;
