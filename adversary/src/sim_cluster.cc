@@ -74,9 +74,12 @@ std::string RunResult::summary() const {
             std::to_string(*busiest) + " steps)";
   }
   for (std::size_t id = 0; id < replicas.size(); ++id) {
-    text += " r" + std::to_string(id) + "{view=" + std::to_string(replicas[id].view) +
-            " exec=" + std::to_string(replicas[id].last_executed) +
-            " stable=" + std::to_string(replicas[id].stable_seq) + "}";
+    const pbft::ReplicaStatus& status = replicas[id];
+    text += " r" + std::to_string(id) + "{view=" + std::to_string(status.view) +
+            (status.view_changing ? "(changing)" : "") +
+            " exec=" + std::to_string(status.last_executed) +
+            " stable=" + std::to_string(status.stable_seq) +
+            " pending=" + std::to_string(status.pending_requests) + "}";
   }
   return text;
 }

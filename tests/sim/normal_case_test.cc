@@ -1,66 +1,27 @@
 // End-to-end simulation of the normal case (PBFT 4.2) with checkpoints (4.3): whole
 // clusters over a lossy, slow, duplicating, reordering network, many seeds, checked for
-// S1-S3, S5 and completion. A failing seed prints the one command that replays it.
-//
-// Environment: PHALANX_SEED=<n> runs that seed only; PHALANX_SIM_SEEDS=<count> changes
-// the number of seeds of the random-fault tests; PHALANX_SIM_VERBOSE=1 prints a summary
-// of every run.
+// S1-S3, S5 and completion. A failing seed prints the one command that replays it
+// (environment variables: see seed_runner.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <string>
-#include <vector>
 
 #include "phalanx/adversary/sim_cluster.h"
 #include "phalanx/examples/kv_application.h"
+#include "sim/seed_runner.h"
 
 namespace phalanx::adversary {
 namespace {
 
-constexpr pbft::Instant kMs = pbft::kMillisecond;
-constexpr std::size_t kFailuresShownMax = 5;
-
-std::optional<std::uint64_t> env_number(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  return std::strtoull(text, nullptr, 10);
-}
-
-// The seeds one shard of a random-fault test runs: PHALANX_SEED alone, or its share of
-// `count` seeds (PHALANX_SIM_SEEDS overrides `count`). Shards let ctest spread the seeds
-// over cores.
-std::vector<std::uint64_t> seeds(std::uint64_t count, std::uint64_t shard, std::uint64_t shards) {
-  if (auto seed = env_number("PHALANX_SEED")) return {*seed};
-  count = env_number("PHALANX_SIM_SEEDS").value_or(count);
-  std::vector<std::uint64_t> mine;
-  for (std::uint64_t seed = 1; seed <= count; ++seed) {
-    if (seed % shards == shard) mine.push_back(seed);
-  }
-  return mine;
-}
-
-std::string reproduce_command(std::uint64_t seed) {
-  std::error_code error;
-  auto binary = std::filesystem::read_symlink("/proc/self/exe", error);
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "PHALANX_SEED=" + std::to_string(seed) + " " +
-         (error ? std::string("<test binary>") : binary.string()) +
-         " --gtest_filter=" + test->test_suite_name() + "." + test->name();
-}
-
-std::string describe(const std::vector<Violation>& violations) {
-  std::string text;
-  for (const auto& violation : violations) text += "  " + to_string(violation) + "\n";
-  return text;
-}
+using namespace sim_test;
 
 // A small cluster over a random faulty network, all drawn from the seed.
-SimClusterOptions random_faults(std::uint64_t seed, std::uint32_t replicas) {
+SeedRun random_faults(std::uint64_t seed, std::uint32_t replicas) {
   net::Rng rng(seed);
-  SimClusterOptions options;
+  SeedRun run;
+  SimClusterOptions& options = run.options;
   options.seed = seed;
   options.replicas = replicas;
   options.clients = static_cast<std::uint32_t>(rng.uniform(2, 3));
@@ -71,82 +32,46 @@ SimClusterOptions random_faults(std::uint64_t seed, std::uint32_t replicas) {
   options.network.duplicate_probability = static_cast<double>(rng.uniform(0, 10)) / 100;
   options.time_limit = 300 * pbft::kSecond;
   options.steps_max = 2'000'000;  // ~100x what a seed needs: a spinning core fails fast
-  return options;
+  return run;
 }
 
 // The same, with a log window of a few sequence numbers (checkpoints, garbage collection
 // and the full-window paths all run constantly) and one replica, maybe the primary,
 // crashed from the start (f = 1).
-SimClusterOptions small_window_one_silent(std::uint64_t seed) {
-  SimClusterOptions options = random_faults(seed, 4);
+SeedRun small_window_one_silent(std::uint64_t seed) {
+  SeedRun run = random_faults(seed, 4);
   net::Rng rng = net::Rng(seed).fork(1);
-  options.replica_options.checkpoint_interval = rng.uniform(2, 4);
-  options.silent = {static_cast<pbft::ReplicaId>(rng.uniform(0, 3))};
-  return options;
+  run.options.replica_options.checkpoint_interval = rng.uniform(2, 4);
+  run.options.silent = {static_cast<pbft::ReplicaId>(rng.uniform(0, 3))};
+  return run;
 }
 
-// Runs one seed; on failure reports what broke and how to replay it.
-bool run_seed(const SimClusterOptions& options) {
-  SimCluster cluster(options);
-  RunResult result = cluster.run();
-  auto violations = cluster.check();
-  if (std::getenv("PHALANX_SIM_VERBOSE") != nullptr) {
-    std::printf("seed %llu: %s\n", static_cast<unsigned long long>(options.seed),
-                result.summary().c_str());
-    for (int kind = 1; kind < wire::Kind_ARRAYSIZE; ++kind) {
-      std::printf(" %s=%llu", wire::Kind_Name(kind).c_str(),
-                  static_cast<unsigned long long>(result.harness.accepted_by_kind[kind]));
-    }
-    std::printf("\n");
-  }
-  if (violations.empty() && result.stop == RunResult::Stop::kCompleted) return true;
-  ADD_FAILURE() << "seed " << options.seed << " failed (n=" << options.replicas
-                << " drop=" << options.network.drop_probability
-                << " duplicate=" << options.network.duplicate_probability
-                << " latency_max_ms=" << options.network.latency_max_ns / kMs << ")\n"
-                << "  " << result.summary() << "\n"
-                << describe(violations) << "reproduce with:\n  " << reproduce_command(options.seed);
-  return false;
-}
-
-using MakeOptions = SimClusterOptions (*)(std::uint64_t seed);
-
-void run_random_faults(MakeOptions make, std::uint64_t count, std::uint64_t shard,
-                       std::uint64_t shards) {
-  std::size_t failed = 0;
-  for (std::uint64_t seed : seeds(count, shard, shards)) {
-    if (failed >= kFailuresShownMax) break;  // the first few say enough
-    if (!run_seed(make(seed))) ++failed;
-  }
-  EXPECT_EQ(failed, 0u) << "failing seeds (stopped after " << kFailuresShownMax << ")";
-}
-
-SimClusterOptions n4(std::uint64_t seed) {
+SeedRun n4(std::uint64_t seed) {
   return random_faults(seed, 4);
 }
-SimClusterOptions n7(std::uint64_t seed) {
+SeedRun n7(std::uint64_t seed) {
   return random_faults(seed, 7);
 }
 
 // 300 seeds with n = 4 and 200 with n = 7, two shards each.
 TEST(NormalCase, RandomFaultsN4Shard0) {
-  run_random_faults(n4, 300, 0, 2);
+  run_seeds(n4, 300, 0, 2);
 }
 TEST(NormalCase, RandomFaultsN4Shard1) {
-  run_random_faults(n4, 300, 1, 2);
+  run_seeds(n4, 300, 1, 2);
 }
 TEST(NormalCase, RandomFaultsN7Shard0) {
-  run_random_faults(n7, 200, 0, 2);
+  run_seeds(n7, 200, 0, 2);
 }
 TEST(NormalCase, RandomFaultsN7Shard1) {
-  run_random_faults(n7, 200, 1, 2);
+  run_seeds(n7, 200, 1, 2);
 }
 TEST(NormalCase, RandomFaultsSmallWindowOneSilent) {
-  run_random_faults(small_window_one_silent, 100, 0, 1);
+  run_seeds(small_window_one_silent, 100);
 }
 
 TEST(NormalCase, SameSeedReplaysExactly) {
-  SimClusterOptions options = random_faults(env_number("PHALANX_SEED").value_or(7), 4);
+  SimClusterOptions options = random_faults(seed_or(7), 4).options;
   options.network.drop_probability = 0.1;
   options.network.duplicate_probability = 0.05;
   SimCluster first(options);
@@ -166,7 +91,7 @@ TEST(NormalCase, SameSeedReplaysExactly) {
 
 TEST(NormalCase, SilentBackupDoesNotStopProgress) {
   SimClusterOptions options;
-  options.seed = env_number("PHALANX_SEED").value_or(11);
+  options.seed = seed_or(11);
   options.clients = 3;
   options.requests_per_client = 20;
   options.network = net::LinkRule{1 * kMs, 10 * kMs, 0.05, 0.02};
@@ -187,7 +112,7 @@ TEST(NormalCase, SilentBackupDoesNotStopProgress) {
 // request still completes.
 TEST(NormalCase, SilentPrimaryIsReplacedByAViewChange) {
   SimClusterOptions options;
-  options.seed = env_number("PHALANX_SEED").value_or(13);
+  options.seed = seed_or(13);
   options.clients = 3;
   options.requests_per_client = 20;
   options.network = net::LinkRule{1 * kMs, 10 * kMs, 0.05, 0.02};
@@ -202,7 +127,7 @@ TEST(NormalCase, SilentPrimaryIsReplacedByAViewChange) {
 
 TEST(NormalCase, LossyPeriodThenHealCompletes) {
   SimClusterOptions options;
-  options.seed = env_number("PHALANX_SEED").value_or(5);
+  options.seed = seed_or(5);
   options.clients = 3;
   options.requests_per_client = 30;
   options.network = net::LinkRule{1 * kMs, 5 * kMs, 0, 0};
@@ -227,7 +152,7 @@ TEST(NormalCase, LossyPeriodThenHealCompletes) {
 // never holds more than the window, however many requests go through.
 TEST(NormalCase, CheckpointsBoundTheLog) {
   SimClusterOptions options;
-  options.seed = env_number("PHALANX_SEED").value_or(3);
+  options.seed = seed_or(3);
   options.clients = 20;
   options.requests_per_client = 500;
   options.replica_options.checkpoint_interval = 128;

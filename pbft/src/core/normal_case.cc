@@ -265,6 +265,9 @@ void Replica::Core::execute_ready() {
     if (last_executed_ % options_.checkpoint_interval == 0) take_checkpoint();
   }
   if (fetch_ && last_executed_ >= fetch_->seq) fetch_.reset();  // caught up by the log
+  // Executing past what we assigned (commit certificates from a later view reached a
+  // primary that has not learned it was replaced) means those numbers are taken.
+  next_seq_ = std::max(next_seq_, last_executed_);
   collect_garbage();
   update_request_timer(last_executed_ > executed_before);
   try_propose();

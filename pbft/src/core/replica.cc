@@ -90,8 +90,10 @@ Instant Replica::Core::next_deadline() const {
   Instant deadline = next_status_at_;
   if (view_timer_) deadline = std::min(deadline, *view_timer_);
   if (fetch_) deadline = std::min(deadline, fetch_->deadline);
-  if (is_primary() && !view_changing_) {
+  if (is_primary() && !view_changing_ && next_seq_ < stable_.seq + window_) {
     // The oldest request not yet proposed leaves at most batch_delay_max after arrival.
+    // (With the window full there is nothing to do until a checkpoint becomes stable:
+    // waking for the batch then would spin.)
     for (const auto& client : proposal_order_) {
       auto found = pending_.find(client);
       if (found == pending_.end() || found->second.proposed) continue;
@@ -100,7 +102,7 @@ Instant Replica::Core::next_deadline() const {
     }
   }
   if (stable_.seq > last_executed_ && !fetch_)
-    deadline = std::min(deadline, behind_since_ + 2 * options_.status_interval);
+    deadline = std::min(deadline, behind_since_ + kCatchUpGraceIntervals * options_.status_interval);
   return std::max(deadline, now_ + 1);
 }
 

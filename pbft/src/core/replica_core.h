@@ -23,6 +23,11 @@
 
 namespace phalanx::pbft {
 
+// How many status intervals a replica behind a stable checkpoint waits for retransmission
+// to bring it there before it fetches the state: recovering a lost message takes up to two
+// (one for the slot to age, one for the status that asks for it).
+inline constexpr std::uint64_t kCatchUpGraceIntervals = 4;
+
 class Replica::Core {
  public:
   Core(ReplicaSetup setup, Application& application, Instant now);

@@ -23,6 +23,11 @@ void Replica::Core::on_status(const Message& message) {
     for (const auto& envelope : stable_.proof) *certificate.add_checkpoints() = *envelope;
     send(sign(wire::CHECKPOINT_CERTIFICATE, encode(certificate)), peer);
   }
+  // Our checkpoint votes above the peer's stable checkpoint: without them a lost
+  // CHECKPOINT would leave the checkpoint unstable and the window full for ever.
+  for (auto it = checkpoint_votes_.upper_bound(status.stable_seq()); it != checkpoint_votes_.end();
+       ++it)
+    if (auto own = it->second.find(id_); own != it->second.end()) send(own->second.envelope, peer);
   // A peer behind our view missed the NEW-VIEW that started it; a peer still changing
   // views (or behind) while we are changing too may need our VIEW-CHANGE to reach 2f+1.
   bool peer_behind = status.view() < view_ ||

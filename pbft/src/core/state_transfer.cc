@@ -11,7 +11,7 @@ void Replica::Core::maybe_start_state_transfer() {
   if (fetch_ || stable_.seq <= last_executed_) return;
   // Give the log a chance first: a replica a few slots behind catches up by
   // retransmission, which is far cheaper than fetching the whole state.
-  if (now_ < behind_since_ + 2 * options_.status_interval) return;
+  if (now_ < behind_since_ + kCatchUpGraceIntervals * options_.status_interval) return;
 
   StateFetch fetch;
   fetch.seq = stable_.seq;

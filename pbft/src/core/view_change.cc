@@ -68,10 +68,8 @@ void Replica::Core::on_view_change(const Message& message) {
                     ViewChangeRecord{message.envelope,
                                      std::make_shared<const wire::ViewChange>(view_change)});
   maybe_join_view_change();
-  if (view_changing_ && target == view_) {
-    maybe_send_new_view();
-    maybe_start_view_change_timer();
-  }
+  if (view_changing_ && target == view_) maybe_send_new_view();
+  maybe_start_view_change_timer();
 }
 
 // Keeps one VIEW-CHANGE per replica, for the highest view it asked for: a faulty replica
@@ -106,11 +104,16 @@ void Replica::Core::maybe_join_view_change() {
 }
 
 // Wait for a NEW-VIEW only once 2f+1 replicas are in the change, so that a replica does
-// not rush on to v+2 before v+1 had its chance (PBFT 4.5.2).
+// not rush on to v+2 before v+1 had its chance (PBFT 4.5.2). A replica asking for a later
+// view has left this one too and counts: otherwise replicas scattered over views after a
+// partition (two asking for v+1, one for v+2, one down) would wait for ever. Timers only
+// govern liveness; no agreement rule depends on this count.
 void Replica::Core::maybe_start_view_change_timer() {
   if (!view_changing_ || view_timer_) return;
-  auto found = view_changes_.find(view_);
-  if (found == view_changes_.end() || found->second.size() < quorums_.quorum()) return;
+  std::size_t in_change = 0;
+  for (auto it = view_changes_.lower_bound(view_); it != view_changes_.end(); ++it)
+    in_change += it->second.size();
+  if (in_change < quorums_.quorum()) return;
   view_timer_ = now_ + timeouts_.view_change_timeout();
 }
 

@@ -34,7 +34,9 @@ struct ReplicaOptions {
   // View change (PBFT 4.4 and 4.5.2). The base timeout adapts to the observed commit
   // latency within [floor, ceiling]; it doubles per failed view and resets on progress.
   Instant view_timeout_initial = 500 * kMillisecond;
-  Instant view_timeout_floor = 100 * kMillisecond;
+  // The floor stays above what retransmission needs to recover a lost message (a few
+  // status intervals), so that loss alone does not depose a correct primary.
+  Instant view_timeout_floor = 300 * kMillisecond;
   Instant view_timeout_ceiling = 10 * kSecond;
 
   std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }

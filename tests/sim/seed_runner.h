@@ -1,0 +1,138 @@
+#pragma once
+// Running a simulation test over many seeds, the tigerbeetle VOPR way: everything a run
+// does derives from its seed, and a failing seed prints the one command that replays it.
+//
+// Environment: PHALANX_SEED=<n> runs that seed only; PHALANX_SIM_SEEDS=<count> changes
+// the number of seeds; PHALANX_SIM_VERBOSE=1 prints a summary of every run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "phalanx/adversary/sim_cluster.h"
+
+namespace phalanx::adversary::sim_test {
+
+inline constexpr pbft::Instant kMs = pbft::kMillisecond;
+inline constexpr std::size_t kFailuresShownMax = 5;  // the first few say enough
+
+inline std::optional<std::uint64_t> env_number(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  return std::strtoull(text, nullptr, 10);
+}
+
+// PHALANX_SEED when set, else `fallback`: for tests that run one fixed seed.
+inline std::uint64_t seed_or(std::uint64_t fallback) {
+  return env_number("PHALANX_SEED").value_or(fallback);
+}
+
+// The seeds one shard of a test runs: PHALANX_SEED alone, or its share of `count` seeds
+// (PHALANX_SIM_SEEDS overrides `count`). Shards let ctest spread the seeds over cores.
+inline std::vector<std::uint64_t> seeds(std::uint64_t count, std::uint64_t shard = 0,
+                                        std::uint64_t shards = 1) {
+  if (auto seed = env_number("PHALANX_SEED")) return {*seed};
+  count = env_number("PHALANX_SIM_SEEDS").value_or(count);
+  std::vector<std::uint64_t> mine;
+  for (std::uint64_t seed = 1; seed <= count; ++seed) {
+    if (seed % shards == shard) mine.push_back(seed);
+  }
+  return mine;
+}
+
+// The command that replays `seed` in the test now running.
+inline std::string reproduce_command(std::uint64_t seed) {
+  std::error_code error;
+  auto binary = std::filesystem::read_symlink("/proc/self/exe", error);
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  return "PHALANX_SEED=" + std::to_string(seed) + " " +
+         (error ? std::string("<test binary>") : binary.string()) +
+         " --gtest_filter=" + test->test_suite_name() + "." + test->name();
+}
+
+inline std::string describe(const std::vector<Violation>& violations) {
+  std::string text;
+  for (const auto& violation : violations) text += "  " + to_string(violation) + "\n";
+  return text;
+}
+
+// One seeded run: the cluster, the network changes to schedule, and a description of the
+// faults for the failure message.
+struct SeedRun {
+  SimClusterOptions options;
+  std::vector<std::pair<pbft::Instant, SimCluster::NetworkChange>> changes;
+  std::string faults;
+};
+
+inline std::string describe(const SeedRun& run) {
+  const auto& options = run.options;
+  std::string text =
+      "n=" + std::to_string(options.replicas) + " clients=" + std::to_string(options.clients) +
+      "x" + std::to_string(options.requests_per_client) +
+      " drop=" + std::to_string(options.network.drop_probability) +
+      " duplicate=" + std::to_string(options.network.duplicate_probability) +
+      " latency_max_ms=" + std::to_string(options.network.latency_max_ns / kMs) +
+      " checkpoint_interval=" + std::to_string(options.replica_options.checkpoint_interval);
+  for (auto id : options.silent) text += " silent=" + std::to_string(id);
+  return text + run.faults;
+}
+
+// A broken invariant in a core aborts the process (base/assert.h), before any test
+// output: the abort handler still prints the command that replays the seed running.
+inline char g_replay_on_abort[1024];
+
+extern "C" inline void print_replay_on_abort(int) {
+  // Only async-signal-safe calls here; abort() terminates once the handler returns.
+  const char* text = g_replay_on_abort;
+  ssize_t written = ::write(STDERR_FILENO, text, std::strlen(text));
+  (void)written;
+}
+
+inline void arm_replay_on_abort(std::uint64_t seed) {
+  std::string text = "\nthe run aborted; reproduce with:\n  " + reproduce_command(seed) + "\n";
+  std::snprintf(g_replay_on_abort, sizeof g_replay_on_abort, "%s", text.c_str());
+  std::signal(SIGABRT, print_replay_on_abort);
+}
+
+// Runs one seed; on failure (a violation, or not every request completed) reports what
+// broke and how to replay it.
+inline bool run_seed(const SeedRun& run) {
+  arm_replay_on_abort(run.options.seed);
+  SimCluster cluster(run.options);
+  for (const auto& [at, change] : run.changes) cluster.schedule(at, change);
+  RunResult result = cluster.run();
+  auto violations = cluster.check();
+  if (std::getenv("PHALANX_SIM_VERBOSE") != nullptr) {
+    std::printf("seed %llu: %s\n", static_cast<unsigned long long>(run.options.seed),
+                result.summary().c_str());
+  }
+  if (violations.empty() && result.stop == RunResult::Stop::kCompleted) return true;
+  ADD_FAILURE() << "seed " << run.options.seed << " failed: " << describe(run) << "\n  "
+                << result.summary() << "\n"
+                << describe(violations) << "reproduce with:\n  "
+                << reproduce_command(run.options.seed);
+  return false;
+}
+
+using MakeRun = std::function<SeedRun(std::uint64_t seed)>;
+
+inline void run_seeds(const MakeRun& make, std::uint64_t count, std::uint64_t shard = 0,
+                      std::uint64_t shards = 1) {
+  std::size_t failed = 0;
+  for (std::uint64_t seed : seeds(count, shard, shards)) {
+    if (failed >= kFailuresShownMax) break;
+    if (!run_seed(make(seed))) ++failed;
+  }
+  EXPECT_EQ(failed, 0u) << "failing seeds (the run stops after " << kFailuresShownMax << ")";
+}
+
+}  // namespace phalanx::adversary::sim_test
