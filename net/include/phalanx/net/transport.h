@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ using SharedBytes = std::shared_ptr<const std::string>;
 struct Inbound {
   std::uint64_t connection = 0;
   std::string bytes;
+  // Set when the connection introduced itself as node `*node` (replicas do; clients do
+  // not). Unauthenticated: it only tells a driver not to route client replies over a link
+  // that a replica opened (a backup relaying a client's request to the primary).
+  std::optional<NodeId> node;
 };
 
 struct TransportStats {

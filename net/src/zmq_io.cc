@@ -1,0 +1,324 @@
+#include "zmq_io.h"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "phalanx/base/assert.h"
+
+namespace phalanx::net {
+namespace {
+
+// Per turn of the loop. Bounded so that a flood on one socket, or a long outbound queue,
+// cannot keep the loop from the others for long.
+constexpr std::size_t kSendBatch = 1024;
+constexpr std::size_t kReadBatch = 256;
+
+constexpr int kMonitoredEvents =
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+void set_common_options(zmq::socket_t& socket, const ZmqTransportOptions& options) {
+  socket.set(zmq::sockopt::linger, 0);  // closing never waits on a dead peer
+  // Refused by libzmq from the frame header, before the frame is allocated.
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.message_bytes_max));
+  socket.set(zmq::sockopt::sndhwm, options.send_hwm_messages);
+  socket.set(zmq::sockopt::rcvhwm, options.receive_hwm_messages);
+  if (options.heartbeat_interval_ms > 0) {
+    socket.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
+    socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
+    // Asks the other end to cut the link too when our heartbeats stop.
+    socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_timeout_ms);
+  }
+}
+
+// The frame a replica's DEALER puts before each message: 'N' and its id, 4 bytes little-endian.
+// It travels with every message rather than once per connection because libzmq reconnects
+// by itself, without telling the sender in time to introduce itself first.
+constexpr std::size_t kIntroductionBytes = 5;
+
+std::string introduction_of(std::optional<NodeId> self) {
+  if (!self) return {};
+  std::string frame(1, 'N');
+  for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(*self >> (8 * i)));
+  return frame;
+}
+
+// nullopt when the frame is not an introduction.
+std::optional<NodeId> parse_introduction(const zmq::message_t& frame) {
+  if (frame.size() != kIntroductionBytes || frame.data<char>()[0] != 'N') return std::nullopt;
+  NodeId node = 0;
+  for (int i = 0; i < 4; ++i)
+    node |= static_cast<NodeId>(frame.data<unsigned char>()[1 + i]) << (8 * i);
+  return node;
+}
+
+void release_shared(void* /*data*/, void* hint) {
+  delete static_cast<SharedBytes*>(hint);
+}
+
+// Zero-copy: libzmq reads the caller's buffer in place and lets go of it once written, so a
+// message sent to n peers is held once, not n times. libzmq may let go on its own thread;
+// the shared count is atomic.
+zmq::message_t sharing(const SharedBytes& bytes) {
+  auto* hold = new SharedBytes(bytes);
+  return zmq::message_t(const_cast<char*>((*hold)->data()), (*hold)->size(), &release_shared, hold);
+}
+
+// Reads one whole message without waiting and keeps its first `kept` frames. Returns how
+// many frames it had; 0 when none was waiting. libzmq hands over a message only once all its
+// frames are in, so the frames after the first never have to be waited for.
+std::size_t receive_message(zmq::socket_t& socket, zmq::message_t* frames, std::size_t kept) {
+  std::size_t total = 0;
+  zmq::message_t spare;
+  while (true) {
+    zmq::message_t& frame = total < kept ? frames[total] : spare;
+    if (zmq_msg_recv(frame.handle(), socket.handle(), ZMQ_DONTWAIT) < 0) return total;
+    ++total;
+    if (!frame.more()) return total;
+  }
+}
+
+}  // namespace
+
+ZmqIo::ZmqIo(const ZmqTransportOptions& options, TransportQueues& queues)
+    : queues_(queues),
+      introduction_(introduction_of(options.self)),
+      connections_(options.connections_max) {}
+
+ZmqIo::~ZmqIo() = default;
+
+Result<std::unique_ptr<ZmqIo>> ZmqIo::open(const ZmqTransportOptions& options,
+                                           TransportQueues& queues) {
+  std::unique_ptr<ZmqIo> io(new ZmqIo(options, queues));
+  if (!options.bind_endpoint.empty()) {
+    if (Status status = io->open_router(options); !status) return status.error();
+  }
+  for (const ZmqPeer& peer : options.peers) {
+    if (Status status = io->open_peer(options, peer); !status) return status.error();
+  }
+  return io;
+}
+
+Status ZmqIo::open_router(const ZmqTransportOptions& options) {
+  try {
+    router_ = zmq::socket_t(context_, zmq::socket_type::router);
+    set_common_options(router_, options);
+    // An unknown or departed routing id becomes an error we count, not a silent drop.
+    router_.set(zmq::sockopt::router_mandatory, true);
+    if (options.curve) {
+      router_.set(zmq::sockopt::curve_server, true);
+      router_.set(zmq::sockopt::curve_secretkey, zmq::buffer(options.curve->secret.array()));
+    }
+    router_monitor_ = monitor(router_);
+    router_.bind(options.bind_endpoint);
+    bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& error) {
+    return Error{"cannot listen on '" + options.bind_endpoint + "': " + error.what()};
+  }
+  return ok_status();
+}
+
+Status ZmqIo::open_peer(const ZmqTransportOptions& options, const ZmqPeer& peer) {
+  try {
+    Peer link{peer.id, zmq::socket_t(context_, zmq::socket_type::dealer), {}};
+    set_common_options(link.dealer, options);
+    link.dealer.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
+    link.dealer.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_ms_max);
+    if (options.curve) {
+      link.dealer.set(zmq::sockopt::curve_serverkey, zmq::buffer(*peer.curve_public));
+      link.dealer.set(zmq::sockopt::curve_publickey, zmq::buffer(options.curve->public_key));
+      link.dealer.set(zmq::sockopt::curve_secretkey, zmq::buffer(options.curve->secret.array()));
+    }
+    link.monitor = monitor(link.dealer);
+    link.dealer.connect(peer.endpoint);
+    peer_index_.emplace(peer.id, peers_.size());
+    peers_.push_back(std::move(link));
+  } catch (const zmq::error_t& error) {
+    return Error{"cannot connect to node " + std::to_string(peer.id) + " at '" + peer.endpoint +
+                 "': " + error.what()};
+  }
+  return ok_status();
+}
+
+zmq::socket_t ZmqIo::monitor(zmq::socket_t& socket) {
+  const std::string endpoint = "inproc://phalanx-monitor-" + std::to_string(monitors_made_++);
+  if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kMonitoredEvents) != 0)
+    throw zmq::error_t();
+  zmq::socket_t events(context_, zmq::socket_type::pair);
+  events.set(zmq::sockopt::linger, 0);
+  events.connect(endpoint);
+  return events;
+}
+
+void ZmqIo::run() {
+  std::vector<zmq_pollitem_t> items;
+  std::vector<Source> sources;
+  poll_sources(items, sources);
+  std::vector<Outgoing> batch;
+  long timeout_ms = -1;  // wait until a socket or the wake eventfd is ready
+  while (true) {
+    const int ready = zmq_poll(items.data(), static_cast<int>(items.size()), timeout_ms);
+    PHALANX_ASSERT(ready >= 0 || zmq_errno() == EINTR, "zmq_poll failed on sockets we own");
+    if (ready > 0 && (items[0].revents & ZMQ_POLLIN) != 0) queues_.clear_wake();
+    const TransportQueues::Take take = queues_.take_outbound(batch, kSendBatch);
+    if (take == TransportQueues::Take::kStopped) return;
+    for (const Outgoing& message : batch) send(message);
+    batch.clear();
+    for (std::size_t i = 1; ready > 0 && i < items.size(); ++i) {
+      if ((items[i].revents & ZMQ_POLLIN) != 0) serve(sources[i]);
+    }
+    if (!arrived_.empty()) queues_.deliver(arrived_);
+    // Messages left in the queue: come straight back rather than wait for a wake.
+    timeout_ms = take == TransportQueues::Take::kMore ? 0 : -1;
+  }
+}
+
+void ZmqIo::poll_sources(std::vector<zmq_pollitem_t>& items, std::vector<Source>& sources) {
+  auto add = [&](void* socket, int fd, Source source) {
+    items.push_back(zmq_pollitem_t{socket, fd, ZMQ_POLLIN, 0});
+    sources.push_back(source);
+  };
+  add(nullptr, queues_.wake_fd(), Source{Source::Kind::kWake});  // index 0, see run()
+  if (router_.handle() != nullptr) {
+    add(router_.handle(), 0, Source{Source::Kind::kRouter});
+    add(router_monitor_.handle(), 0, Source{Source::Kind::kRouterMonitor});
+  }
+  for (std::size_t i = 0; i < peers_.size(); ++i) {
+    add(peers_[i].dealer.handle(), 0, Source{Source::Kind::kDealer, i});
+    add(peers_[i].monitor.handle(), 0, Source{Source::Kind::kDealerMonitor, i});
+  }
+}
+
+void ZmqIo::serve(const Source& source) {
+  switch (source.kind) {
+    case Source::Kind::kWake:
+      return;
+    case Source::Kind::kRouter:
+      return read_router();
+    case Source::Kind::kRouterMonitor:
+      return read_monitor(router_monitor_, false);
+    case Source::Kind::kDealer:
+      return read_dealer(peers_[source.peer]);
+    case Source::Kind::kDealerMonitor:
+      return read_monitor(peers_[source.peer].monitor, true);
+  }
+}
+
+void ZmqIo::send(const Outgoing& message) {
+  const bool sent = message.kind == Outgoing::Kind::kNode
+                        ? send_to_peer(static_cast<NodeId>(message.target), message.bytes)
+                        : send_on_router(message.target, message.bytes);
+  count(sent ? queues_.counters.sent : queues_.counters.send_dropped);
+}
+
+bool ZmqIo::send_to_peer(NodeId node, const SharedBytes& bytes) {
+  const auto found = peer_index_.find(node);
+  PHALANX_ASSERT(found != peer_index_.end(), "ZmqTransport queued a message to an unknown node");
+  void* dealer = peers_[found->second].dealer.handle();
+  // EAGAIN on the first frame: the peer's send_hwm_messages are waiting already (it is down
+  // or slow); drop. Once the first frame is in, libzmq takes the rest of the message.
+  if (!introduction_.empty() &&
+      zmq_send(dealer, introduction_.data(), introduction_.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    return false;
+  zmq::message_t payload = sharing(bytes);
+  return zmq_msg_send(payload.handle(), dealer, ZMQ_DONTWAIT) >= 0;
+}
+
+bool ZmqIo::send_on_router(std::uint64_t connection, const SharedBytes& bytes) {
+  PHALANX_ASSERT(router_.handle() != nullptr, "ZmqTransport queued a reply without a ROUTER");
+  const std::string* routing_id = connections_.routing_id_of(connection);
+  if (routing_id == nullptr) return false;  // never given, or forgotten
+  if (zmq_send(router_.handle(), routing_id->data(), routing_id->size(),
+               ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    // EHOSTUNREACH (ROUTER_MANDATORY): that connection has closed and will not come back.
+    if (zmq_errno() == EHOSTUNREACH) {
+      connections_.forget(connection);
+      queues_.counters.connections.store(connections_.size(), std::memory_order_relaxed);
+    }
+    return false;
+  }
+  zmq::message_t payload = sharing(bytes);
+  return zmq_msg_send(payload.handle(), router_.handle(), ZMQ_DONTWAIT) >= 0;
+}
+
+void ZmqIo::read_router() {
+  for (std::size_t i = 0; i < kReadBatch; ++i) {
+    // Routing id, then the payload (a client's DEALER) or an introduction and the payload
+    // (a replica's). Anything else no DEALER of ours sends.
+    zmq::message_t frames[3];
+    const std::size_t parts = receive_message(router_, frames, 3);
+    if (parts == 0) break;
+    std::optional<NodeId> node;
+    if (parts == 3) node = parse_introduction(frames[1]);
+    if (parts < 2 || parts > 3 || (parts == 3 && !node)) {
+      count(queues_.counters.receive_malformed);
+      continue;
+    }
+    const std::uint64_t connection = connections_.id_for(frames[0].to_string_view());
+    arrived_.push_back(Inbound{connection, frames[parts - 1].to_string(), node});
+  }
+  queues_.counters.connections.store(connections_.size(), std::memory_order_relaxed);
+}
+
+void ZmqIo::read_dealer(Peer& peer) {
+  for (std::size_t i = 0; i < kReadBatch; ++i) {
+    zmq::message_t frame;
+    const std::size_t parts = receive_message(peer.dealer, &frame, 1);
+    if (parts == 0) return;
+    if (parts != 1) {
+      count(queues_.counters.receive_malformed);
+      continue;
+    }
+    // From the ROUTER of the node we dialled (its key checked, when CurveZMQ is on).
+    arrived_.push_back(Inbound{ZmqTransport::peer_connection(peer.id), frame.to_string(), peer.id});
+  }
+}
+
+void ZmqIo::read_monitor(zmq::socket_t& monitor, bool of_peer) {
+  TransportCounters& counters = queues_.counters;
+  for (std::size_t i = 0; i < kReadBatch; ++i) {
+    zmq::message_t frames[2];  // event id and value, endpoint
+    if (receive_message(monitor, frames, 2) == 0) return;
+    std::uint16_t event = 0;
+    if (frames[0].size() < sizeof event) continue;
+    std::memcpy(&event, frames[0].data(), sizeof event);
+    switch (event) {
+      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        if (of_peer) count(counters.peer_connects);
+        break;
+      case ZMQ_EVENT_DISCONNECTED:
+        count(of_peer ? counters.peer_disconnects : counters.inbound_disconnects);
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        count(counters.handshake_failures);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace phalanx::net
+
+#if defined(__SANITIZE_THREAD__)
+#define PHALANX_ZMQ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PHALANX_ZMQ_TSAN 1
+#endif
+#endif
+#ifdef PHALANX_ZMQ_TSAN
+// libzmq (a Debian package) is not built with ThreadSanitizer: its threads hand messages to
+// ours through lock-free queues that TSan cannot see, so each handover would be reported as
+// a race. The TSan runtime asks every binary for this at start-up. It ignores what libzmq
+// itself does to memory, and silences reports with libzmq on a stack, or libstdc++ (which
+// libzmq calls, and whose frames then hide libzmq's). Our own threads' accesses to our data
+// stay checked unless they too go through out-of-line libstdc++ code. Defined here, in a
+// file every ZmqTransport user links, so that no test needs TSAN_OPTIONS.
+extern "C" const char* __tsan_default_suppressions() {
+  return "called_from_lib:libzmq.so\nrace:libzmq.so\nrace:libstdc++.so\n";
+}
+#endif

@@ -1,0 +1,83 @@
+#pragma once
+// ZmqIo: every ZeroMQ socket of one ZmqTransport, and the loop that serves them.
+//
+// open() makes the sockets on the creating thread (so that bind errors come back from
+// ZmqTransport::create); run() then owns them on the I/O thread until the queues are
+// stopped. ZeroMQ allows a socket to move between threads across a full memory barrier:
+// starting the I/O thread is one, and joining it gives them back to the destructor.
+//
+// Each turn of the loop: wait in zmq_poll on the wake eventfd, the ROUTER, the DEALERs and
+// their monitors; send a bounded batch of outbound messages (never waiting: a full peer
+// drops); read a bounded batch from each readable socket into the inbound queue. Bounded
+// batches keep one busy socket from starving the others.
+//
+// Thread-safety: open() and the destructor on the owner's thread, run() on one I/O thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+#include "phalanx/base/result.h"
+#include "phalanx/net/zmq_transport.h"
+#include "zmq_connection_table.h"
+#include "zmq_queues.h"
+
+namespace phalanx::net {
+
+class ZmqIo {
+ public:
+  static Result<std::unique_ptr<ZmqIo>> open(const ZmqTransportOptions& options,
+                                             TransportQueues& queues);
+  ZmqIo(const ZmqIo&) = delete;
+  ZmqIo& operator=(const ZmqIo&) = delete;
+  ~ZmqIo();
+
+  void run();
+  const std::string& bound_endpoint() const { return bound_endpoint_; }
+
+ private:
+  struct Peer {
+    NodeId id = 0;
+    zmq::socket_t dealer;
+    zmq::socket_t monitor;  // PAIR receiving the dealer's connection events
+  };
+  // What one zmq_pollitem_t stands for.
+  struct Source {
+    enum class Kind : std::uint8_t { kWake, kRouter, kRouterMonitor, kDealer, kDealerMonitor };
+    Kind kind = Kind::kWake;
+    std::size_t peer = 0;  // index into peers_ for the two dealer kinds
+  };
+
+  ZmqIo(const ZmqTransportOptions& options, TransportQueues& queues);
+  Status open_router(const ZmqTransportOptions& options);
+  Status open_peer(const ZmqTransportOptions& options, const ZmqPeer& peer);
+  zmq::socket_t monitor(zmq::socket_t& socket);
+
+  void poll_sources(std::vector<zmq_pollitem_t>& items, std::vector<Source>& sources);
+  void serve(const Source& source);
+  void send(const Outgoing& message);
+  bool send_to_peer(NodeId node, const SharedBytes& bytes);
+  bool send_on_router(std::uint64_t connection, const SharedBytes& bytes);
+  void read_router();
+  void read_dealer(Peer& peer);
+  void read_monitor(zmq::socket_t& monitor, bool of_peer);
+
+  TransportQueues& queues_;
+  const std::string introduction_;  // first frame of what our DEALERs send; empty for a client
+  zmq::context_t context_;          // declared first: destroyed after every socket is closed
+  zmq::socket_t router_;            // empty for a client
+  zmq::socket_t router_monitor_;
+  std::vector<Peer> peers_;
+  std::unordered_map<NodeId, std::size_t> peer_index_;
+  std::string bound_endpoint_;
+  int monitors_made_ = 0;  // names the inproc endpoint of each monitor
+  ConnectionTable connections_;
+  std::vector<Inbound> arrived_;  // read this turn, delivered at its end
+};
+
+}  // namespace phalanx::net
