@@ -109,6 +109,7 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   if (last_executed_ < seq && !was_behind) behind_since_ = now_;
   // A transfer of an older checkpoint would end behind anyway, and its peers have moved on.
   if (fetch_ && fetch_->seq < seq) fetch_.reset();
+  update_request_timer();  // a replica now behind stops suspecting the primary
   event(Event::Type::kCheckpointStable, seq, digest.short_hex());
   collect_garbage();
   try_propose();  // the window moved

@@ -13,7 +13,12 @@ namespace phalanx::pbft {
 // it when it waits for nothing; restarts it when a request executes while others wait.
 void Replica::Core::update_request_timer(bool progress) {
   if (view_changing_) return;  // the view-change timer is governed by 2f+1 VIEW-CHANGEs
-  if (pending_.empty() || is_primary()) {
+  // A replica behind a certified checkpoint (restarted, or cut off for a while) waits for
+  // requests that the others have most likely executed: it cannot tell a slow primary from
+  // its own lag, and a view change it started alone would shut it out of the current view
+  // (views never go back). It suspects nobody until it has caught up.
+  bool catching_up = stable_.seq > last_executed_;
+  if (pending_.empty() || is_primary() || catching_up) {
     view_timer_.reset();
     return;
   }
