@@ -96,6 +96,16 @@ SecretKey SecretKey::clone() const {
   return copy;
 }
 
+SecretKey SecretKey::derive_child(std::uint64_t index) const {
+  Seed parent = seed_of(*this);
+  Digest digest = Hasher()
+                      .update_field("phalanx/child-key")
+                      .update(as_bytes(parent.array()))
+                      .update_u64(index)
+                      .finish();
+  return from_seed(Seed(digest.array()));
+}
+
 Seed seed_of(const SecretKey& key) {
   std::array<std::uint8_t, Seed::kSize> bytes;
   crypto_sign_ed25519_sk_to_seed(bytes.data(), key.secret_.data());

@@ -89,6 +89,9 @@ class SecretKey {
   const PublicKey& public_key() const { return public_key_; }
   // An explicit copy, for the rare owner that must hand a key to two places (Twins).
   SecretKey clone() const;
+  // A distinct key derived deterministically from this one and `index`: one key file gives
+  // a client as many identities as it needs requests in flight.
+  SecretKey derive_child(std::uint64_t index) const;
 
  private:
   SecretKey() = default;

@@ -50,6 +50,9 @@ class ClientCore {
   ClientActions on_reply(const Message& reply, Instant now);
   ClientActions on_tick(Instant now);
   Instant next_deadline() const;
+  // Gives up on the outstanding request (the caller's deadline passed). Its id is not
+  // reused; if replicas execute it later, the reply is ignored.
+  void abandon() { outstanding_.reset(); }
 
  private:
   struct Outstanding {

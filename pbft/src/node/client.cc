@@ -1,0 +1,162 @@
+#include "phalanx/node/client.h"
+
+#include <chrono>
+
+namespace phalanx::pbft {
+
+namespace {
+RequestId first_request_id() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
+  return micros > 0 ? static_cast<RequestId>(micros) : 1;
+}
+}  // namespace
+
+Client::Client(ClientSettings settings, crypto::SecretKey key,
+               std::unique_ptr<net::Transport> transport, std::shared_ptr<const net::Clock> clock)
+    : settings_(std::move(settings)), transport_(std::move(transport)), clock_(std::move(clock)) {
+  PHALANX_ASSERT(settings_.identities > 0, "a client needs at least one identity");
+  RequestId first = first_request_id();
+  for (std::size_t i = 0; i < settings_.identities; ++i) {
+    auto core = std::make_unique<ClientCore>(settings_.verifier, key.derive_child(i),
+                                             settings_.options, first);
+    by_key_[core->public_key()] = i;
+    slots_.push_back(Slot{std::move(core), std::nullopt, 0});
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+Client::~Client() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+std::future<Result<Bytes>> Client::submit(Bytes operation,
+                                          std::optional<std::chrono::milliseconds> timeout) {
+  Submission submission{std::move(operation), timeout.value_or(settings_.timeout), {}};
+  auto future = submission.promise.get_future();
+  std::lock_guard lock(mutex_);
+  if (stopping_ || waiting_.size() >= settings_.queue_max) {
+    submission.promise.set_value(Error{stopping_ ? "client is shutting down"
+                                                 : "client queue full (queue_max requests)"});
+    return future;
+  }
+  ++stats_.submitted;
+  waiting_.push_back(std::move(submission));
+  return future;
+}
+
+Result<Bytes> Client::call(Bytes operation, std::optional<std::chrono::milliseconds> timeout) {
+  return submit(std::move(operation), timeout).get();
+}
+
+ClientStats Client::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Client::run() {
+  std::vector<net::Inbound> inbound;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+    }
+    start_waiting_submissions();
+    std::uint64_t now = clock_->now_ns();
+    std::uint64_t wakeup = next_wakeup();
+    auto wait = std::chrono::milliseconds(wakeup > now ? std::min<std::uint64_t>(
+                                                             (wakeup - now) / 1'000'000 + 1, 5)
+                                                       : 0);
+    inbound.clear();
+    transport_->receive(inbound, 256, wait);
+    for (auto& message : inbound) handle(message);
+    now = clock_->now_ns();
+    for (auto& slot : slots_)
+      if (slot.promise && now >= slot.core->next_deadline())
+        carry_out(slot, slot.core->on_tick(now));
+    expire(now);
+  }
+  // Fail whatever is left, so no caller waits for ever.
+  for (auto& slot : slots_)
+    if (slot.promise) slot.promise->set_value(Error{"client is shutting down"});
+  std::lock_guard lock(mutex_);
+  for (auto& submission : waiting_) submission.promise.set_value(Error{"client is shutting down"});
+  waiting_.clear();
+}
+
+void Client::start_waiting_submissions() {
+  for (auto& slot : slots_) {
+    if (slot.promise) continue;
+    Submission submission;
+    {
+      std::lock_guard lock(mutex_);
+      if (waiting_.empty()) return;
+      submission = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    std::uint64_t now = clock_->now_ns();
+    slot.promise = std::move(submission.promise);
+    slot.deadline_ns =
+        now + std::chrono::duration_cast<std::chrono::nanoseconds>(submission.timeout).count();
+    carry_out(slot, slot.core->submit(std::move(submission.operation), now));
+  }
+}
+
+void Client::handle(net::Inbound& inbound) {
+  Opened opened = open_envelope(inbound.bytes, settings_.verifier, Audience::kClient);
+  if (!opened.ok()) {
+    std::lock_guard lock(mutex_);
+    ++stats_.rejected_replies;
+    return;
+  }
+  const auto& reply = std::get<wire::Reply>(opened.message->body);
+  auto key = crypto::PublicKey::from_bytes(reply.client_key());
+  auto found = key ? by_key_.find(*key) : by_key_.end();
+  if (found == by_key_.end()) return;  // not one of ours
+  Slot& slot = slots_[found->second];
+  carry_out(slot, slot.core->on_reply(*opened.message, clock_->now_ns()));
+}
+
+void Client::carry_out(Slot& slot, ClientActions actions) {
+  std::uint32_t n = settings_.verifier.quorums().n;
+  for (const auto& outgoing : actions.send) {
+    if (outgoing.to) {
+      transport_->send_to_node(*outgoing.to, outgoing.envelope);
+      continue;
+    }
+    for (ReplicaId replica = 0; replica < n; ++replica)
+      transport_->send_to_node(replica, outgoing.envelope);
+  }
+  if (actions.completed && slot.promise) {
+    slot.promise->set_value(std::move(actions.completed->result));
+    slot.promise.reset();
+    std::lock_guard lock(mutex_);
+    ++stats_.completed;
+  }
+}
+
+void Client::expire(std::uint64_t now) {
+  for (auto& slot : slots_) {
+    if (!slot.promise || now < slot.deadline_ns) continue;
+    slot.core->abandon();
+    slot.promise->set_value(Error{"no f+1 matching replies before the deadline"});
+    slot.promise.reset();
+    std::lock_guard lock(mutex_);
+    ++stats_.timed_out;
+  }
+}
+
+std::uint64_t Client::next_wakeup() const {
+  std::uint64_t wakeup = ~std::uint64_t{0};
+  for (const auto& slot : slots_) {
+    if (!slot.promise) continue;
+    wakeup = std::min({wakeup, slot.deadline_ns, slot.core->next_deadline()});
+  }
+  return wakeup;
+}
+
+}  // namespace phalanx::pbft

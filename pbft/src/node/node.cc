@@ -1,0 +1,280 @@
+#include "phalanx/node/node.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace phalanx::node {
+
+namespace {
+std::string_view event_name(pbft::Event::Type type) {
+  switch (type) {
+    case pbft::Event::Type::kViewChangeStarted: return "view change started";
+    case pbft::Event::Type::kViewEntered: return "view entered";
+    case pbft::Event::Type::kCheckpointStable: return "checkpoint stable";
+    case pbft::Event::Type::kStateTransferStarted: return "state transfer started";
+    case pbft::Event::Type::kStateTransferDone: return "state transfer done";
+    case pbft::Event::Type::kEvidence: return "evidence";
+    case pbft::Event::Type::kStateDiverged: return "state diverged";
+    case pbft::Event::Type::kDroppedMessage: return "dropped";
+  }
+  return "event";
+}
+
+std::shared_ptr<spdlog::logger> default_logger(pbft::ReplicaId id) {
+  std::string name = "replica-" + std::to_string(id);
+  if (auto existing = spdlog::get(name)) return existing;
+  auto logger = spdlog::stderr_color_mt(name);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n %v");
+  return logger;
+}
+}  // namespace
+
+Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& application,
+           std::unique_ptr<net::Transport> transport, std::unique_ptr<Storage> storage,
+           std::shared_ptr<const net::Clock> clock, std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)),
+      application_(application),
+      transport_(std::move(transport)),
+      storage_(std::move(storage)),
+      clock_(std::move(clock)),
+      log_(logger ? std::move(logger) : default_logger(options_.id)) {
+  pbft::ReplicaSetup setup{options_.verifier, options_.id, std::move(key), options_.replica};
+  replica_ = std::make_unique<pbft::Replica>(std::move(setup), application_, now());
+  status_ = replica_->status();
+}
+
+Node::~Node() {
+  stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Node::start() {
+  PHALANX_ASSERT(!thread_.joinable(), "Node::start called twice");
+  thread_ = std::thread([this] {
+    Status status = run();
+    if (!status.ok()) log_->critical("stopped: {}", status.error().message);
+  });
+}
+
+void Node::stop() { stop_requested_.store(true); }
+
+pbft::ReplicaStatus Node::status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+Status Node::run() {
+  running_.store(true);
+  log_->info("replica {} running (n={}, f={}, cluster {})", options_.id,
+             options_.verifier.quorums().n, options_.verifier.quorums().f(),
+             options_.verifier.cluster_id);
+  std::vector<net::Inbound> inbound;
+  inbound.reserve(options_.receive_batch_max);
+  while (!stop_requested_.load() && !error_) {
+    std::uint64_t deadline = replica_->next_deadline();
+    std::uint64_t current = now();
+    auto wait = std::chrono::milliseconds(0);
+    if (deadline > current)
+      wait = std::min(options_.idle_wait_max,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::nanoseconds(deadline - current)) + std::chrono::milliseconds(1));
+    inbound.clear();
+    transport_->receive(inbound, options_.receive_batch_max, wait);
+    for (auto& message : inbound) {
+      if (error_) break;
+      step_inbound(message);
+    }
+    if (!error_ && now() >= replica_->next_deadline()) carry_out(replica_->on_tick(now()));
+    update_gauges();
+    if (digest_requested_.exchange(false)) publish_state_digest();
+  }
+  running_.store(false);
+  log_->info("replica {} stopped", options_.id);
+  if (error_) return *error_;
+  return ok_status();
+}
+
+void Node::step_inbound(net::Inbound& inbound) {
+  metrics_.messages_received.fetch_add(1, std::memory_order_relaxed);
+  pbft::Opened opened =
+      pbft::open_envelope(inbound.bytes, options_.verifier, pbft::Audience::kReplica);
+  if (!opened.ok()) {
+    metrics_.rejected[static_cast<std::size_t>(opened.rejection)].fetch_add(
+        1, std::memory_order_relaxed);
+    log_rejection(opened.rejection, inbound.connection);
+    return;
+  }
+  const pbft::Message& message = *opened.message;
+  if (message.kind == wire::REQUEST) {
+    metrics_.requests_received.fetch_add(1, std::memory_order_relaxed);
+    // A request relayed by a replica came over that replica's link: replies must not go
+    // there. Only a link that did not introduce itself as a node can be the client's.
+    if (!inbound.node) {
+      remember_client(message.client, inbound.connection);
+      const auto& request = std::get<wire::Request>(message.body);
+      auto& arrival = arrivals_[message.client];  // bounded with the remembered clients
+      if (arrival.first < request.request_id()) arrival = {request.request_id(), now()};
+    }
+  }
+  carry_out(replica_->on_message(message, now()));
+}
+
+void Node::carry_out(const pbft::Actions& actions) {
+  if (!actions.persist.empty()) {
+    Status persisted = storage_->append(actions.persist);
+    if (!persisted.ok()) {
+      // Sending what is not durable could make this replica equivocate after a restart.
+      error_ = Error{"storage failed, stopping before sending: " + persisted.error().message};
+      return;
+    }
+    metrics_.records_persisted.fetch_add(actions.persist.size(), std::memory_order_relaxed);
+  }
+  send_all(actions);
+  deliver_replies(actions);
+  observe(actions);
+  std::lock_guard lock(status_mutex_);
+  status_ = replica_->status();
+}
+
+void Node::send_all(const pbft::Actions& actions) {
+  std::uint32_t n = options_.verifier.quorums().n;
+  for (const auto& outgoing : actions.send) {
+    if (outgoing.to) {
+      transport_->send_to_node(*outgoing.to, outgoing.envelope);
+      metrics_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    for (pbft::ReplicaId peer = 0; peer < n; ++peer) {
+      if (peer == options_.id) continue;
+      transport_->send_to_node(peer, outgoing.envelope);  // one buffer, shared by all
+      metrics_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void Node::deliver_replies(const pbft::Actions& actions) {
+  for (const auto& reply : actions.replies) {
+    auto found = client_connections_.find(reply.client);
+    if (found == client_connections_.end()) {
+      metrics_.replies_unroutable.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    transport_->send_to_connection(found->second, reply.envelope);
+    metrics_.replies_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Node::observe(const pbft::Actions& actions) {
+  for (const auto& batch : actions.executed) {
+    metrics_.batches_executed.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& request : batch.requests) {
+      if (request.duplicate) continue;
+      metrics_.requests_executed.fetch_add(1, std::memory_order_relaxed);
+      auto arrival = arrivals_.find(request.client);
+      if (arrival != arrivals_.end() && arrival->second.first <= request.request_id) {
+        metrics_.request_latency.observe_ns(now() - arrival->second.second);
+        arrivals_.erase(arrival);
+      }
+    }
+  }
+  for (const auto& event : actions.events) log_event(event);
+  for (const auto& evidence : actions.evidence)
+    log_->warn("evidence against replica {}: {}", evidence.replica, evidence.what);
+}
+
+void Node::log_event(const pbft::Event& event) {
+  using Type = pbft::Event::Type;
+  switch (event.type) {
+    case Type::kDroppedMessage:
+      metrics_.dropped_by_core.fetch_add(1, std::memory_order_relaxed);
+      return;  // counted; too frequent to log one by one
+    case Type::kViewChangeStarted:
+      metrics_.view_changes_started.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Type::kViewEntered: metrics_.views_entered.fetch_add(1, std::memory_order_relaxed); break;
+    case Type::kCheckpointStable:
+      metrics_.checkpoints_stable.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Type::kStateTransferDone:
+      metrics_.state_transfers.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Type::kEvidence: metrics_.evidence.fetch_add(1, std::memory_order_relaxed); break;
+    default: break;
+  }
+  auto level = event.type == Type::kStateDiverged ? spdlog::level::err : spdlog::level::info;
+  log_->log(level, "{} value={}{}{}", event_name(event.type), event.value,
+            event.detail.empty() ? "" : " ", event.detail);
+}
+
+void Node::log_rejection(pbft::Rejection reason, std::uint64_t connection) {
+  auto index = static_cast<std::size_t>(reason);
+  std::uint64_t interval =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.rejection_log_interval).count();
+  std::uint64_t current = now();
+  if (rejection_logged_at_[index] != 0 && current - rejection_logged_at_[index] < interval) return;
+  rejection_logged_at_[index] = current;
+  log_->warn("rejected message reason={} connection={} total={}", pbft::to_string(reason),
+             connection, metrics_.rejected[index].load(std::memory_order_relaxed));
+}
+
+void Node::remember_client(const crypto::PublicKey& client, std::uint64_t connection) {
+  auto [it, inserted] = client_connections_.insert_or_assign(client, connection);
+  if (!inserted) return;
+  client_order_.push_back(client);
+  while (client_connections_.size() > options_.client_connections_max) {
+    client_connections_.erase(client_order_.front());
+    arrivals_.erase(client_order_.front());
+    client_order_.pop_front();
+  }
+}
+
+std::optional<Node::StateDigest> Node::state_digest() {
+  digest_requested_.store(true);
+  std::lock_guard lock(status_mutex_);
+  return state_digest_;
+}
+
+void Node::publish_state_digest() {
+  StateDigest digest{replica_->status().last_executed, crypto::blake2b(application_.snapshot())};
+  std::lock_guard lock(status_mutex_);
+  state_digest_ = digest;
+}
+
+std::string Node::status_json() {
+  auto digest = state_digest();
+  pbft::ReplicaStatus current = status();
+  std::string json = "{\"id\":" + std::to_string(options_.id) +
+                     ",\"view\":" + std::to_string(current.view) +
+                     ",\"view_changing\":" + (current.view_changing ? "true" : "false") +
+                     ",\"last_executed\":" + std::to_string(current.last_executed) +
+                     ",\"stable_seq\":" + std::to_string(current.stable_seq) +
+                     ",\"pending_requests\":" + std::to_string(current.pending_requests);
+  if (digest)
+    json += ",\"state_digest_seq\":" + std::to_string(digest->seq) + ",\"state_digest\":\"" +
+            digest->digest.hex() + "\"";
+  return json + "}";
+}
+
+void Node::update_gauges() {
+  pbft::ReplicaStatus status = replica_->status();
+  metrics_.view.store(status.view, std::memory_order_relaxed);
+  metrics_.view_changing.store(status.view_changing ? 1 : 0, std::memory_order_relaxed);
+  metrics_.last_executed.store(status.last_executed, std::memory_order_relaxed);
+  metrics_.stable_seq.store(status.stable_seq, std::memory_order_relaxed);
+  metrics_.log_slots.store(status.log_slots, std::memory_order_relaxed);
+  metrics_.pending_requests.store(status.pending_requests, std::memory_order_relaxed);
+  metrics_.client_table_size.store(status.client_table_size, std::memory_order_relaxed);
+  net::TransportStats stats = transport_->stats();
+  if (stats.peer_connects != peer_connects_ || stats.peer_disconnects != peer_disconnects_) {
+    log_->info("peer connections: {} connects, {} disconnects so far", stats.peer_connects,
+               stats.peer_disconnects);
+    peer_connects_ = stats.peer_connects;
+    peer_disconnects_ = stats.peer_disconnects;
+  }
+  metrics_.inbound_queue_depth.store(stats.inbound_queue_depth, std::memory_order_relaxed);
+  metrics_.outbound_queue_depth.store(stats.outbound_queue_depth, std::memory_order_relaxed);
+  metrics_.transport_send_dropped.store(stats.send_dropped, std::memory_order_relaxed);
+  metrics_.transport_receive_dropped.store(stats.receive_dropped, std::memory_order_relaxed);
+}
+
+}  // namespace phalanx::node
