@@ -9,7 +9,8 @@ add_executable(integration_garbage_sender integration/garbage_sender.cc)
 target_link_libraries(integration_garbage_sender PRIVATE phalanx::node phalanx_warnings)
 
 set(cases complete_2000_requests kill_primary kill_backup_and_restart pause_primary
-          wrong_key_is_refused garbage_is_rejected peer_down_memory_bounded)
+          wrong_key_is_refused garbage_is_rejected peer_down_memory_bounded
+          client_without_quorum_fails)
 set(index 0)
 foreach(case ${cases})
   math(EXPR base_port "21000 + ${index} * 20")

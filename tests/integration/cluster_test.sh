@@ -183,6 +183,17 @@ peer_down_memory_bounded)
   [ "$after" -lt $((before + 65536)) ] || fail "memory grew by more than 64 MiB with a peer down"
   converge 0 1 2
   ;;
+client_without_quorum_fails)
+  start_replica 0; wait_until_serving 0  # one replica of four: no f+1 can ever answer
+  code=0
+  "$client_bin" --config "$config" --timeout-ms 1500 put a b >out.txt 2>err.txt || code=$?
+  say "client exit code $code: $(cat err.txt)"
+  [ "$code" = 3 ] || fail "expected exit code 3, got $code"
+  grep -q "no f+1 matching replies" err.txt || fail "unclear error: $(cat err.txt)"
+  start_replica 0 && sleep 0.5
+  grep -q "Address already in use" r0.log || fail "a second replica 0 did not report its port in use"
+  say "a second replica 0 on the same port: $(grep -o "cannot listen.*" r0.log | head -1)"
+  ;;
 *)
   fail "unknown case"
   ;;
