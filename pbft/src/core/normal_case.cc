@@ -160,15 +160,32 @@ void Replica::Core::on_pre_prepare(const Message& message) {
     return drop("second pre-prepare for a slot");
 
   core::Slot& slot = log_.at(seq);
-  wire::Prepare prepare;
-  prepare.set_view(view_);
-  prepare.set_seq(seq);
-  prepare.set_digest(slot.digest.bytes());
-  auto envelope = sign(wire::PREPARE, encode(prepare));
+  cast_vote(wire::PREPARE, seq, slot);
+  check_prepared(seq, slot);
+}
+
+namespace {
+template <typename Vote>
+Bytes vote_payload(View view, Seq seq, const crypto::Digest& digest) {
+  Vote vote;
+  vote.set_view(view);
+  vote.set_seq(seq);
+  vote.set_digest(digest.bytes());
+  return encode(vote);
+}
+}  // namespace
+
+// Signs, persists and broadcasts this replica's PREPARE or COMMIT for the slot's digest,
+// and counts it among the slot's votes.
+void Replica::Core::cast_vote(wire::Kind kind, Seq seq, core::Slot& slot) {
+  PHALANX_ASSERT(kind == wire::PREPARE || kind == wire::COMMIT, "only prepares and commits");
+  Bytes payload = kind == wire::PREPARE ? vote_payload<wire::Prepare>(view_, seq, slot.digest)
+                                        : vote_payload<wire::Commit>(view_, seq, slot.digest);
+  auto envelope = sign(kind, std::move(payload));
   persist(envelope);
   send(envelope, std::nullopt);
-  slot.prepares[id_] = core::Vote{slot.digest, envelope};
-  check_prepared(seq, slot);
+  auto& votes = kind == wire::PREPARE ? slot.prepares : slot.commits;
+  votes[id_] = core::Vote{slot.digest, envelope};
 }
 
 void Replica::Core::on_prepare(const Message& message) {
@@ -214,14 +231,7 @@ void Replica::Core::check_prepared(Seq seq, core::Slot& slot) {
   slot.prepared_certificate = std::move(certificate);
 
   if (!slot.commit_sent) {
-    wire::Commit commit;
-    commit.set_view(view_);
-    commit.set_seq(seq);
-    commit.set_digest(slot.digest.bytes());
-    auto envelope = sign(wire::COMMIT, encode(commit));
-    persist(envelope);
-    send(envelope, std::nullopt);
-    slot.commits[id_] = core::Vote{slot.digest, envelope};
+    cast_vote(wire::COMMIT, seq, slot);
     slot.commit_sent = true;
   }
   check_committed(seq, slot);

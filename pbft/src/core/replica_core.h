@@ -110,6 +110,7 @@ class Replica::Core {
   bool accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
                           std::shared_ptr<const wire::PrePrepare> batch);
   void track_batch_requests(const wire::PrePrepare& batch);
+  void cast_vote(wire::Kind kind, Seq seq, core::Slot& slot);
   void check_prepared(Seq seq, core::Slot& slot);
   void check_committed(Seq seq, core::Slot& slot);
   void mark_committed(core::Slot& slot, std::shared_ptr<const wire::PrePrepare> batch,

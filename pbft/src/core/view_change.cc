@@ -232,14 +232,7 @@ void Replica::Core::enter_new_view(
     auto shared = std::make_shared<const wire::Envelope>(envelope);
     if (!accept_pre_prepare(seq, shared, std::move(batch)) || is_primary()) continue;
     core::Slot& slot = log_.at(seq);
-    wire::Prepare prepare;
-    prepare.set_view(view_);
-    prepare.set_seq(seq);
-    prepare.set_digest(slot.digest.bytes());
-    auto prepare_envelope = sign(wire::PREPARE, encode(prepare));
-    persist(prepare_envelope);
-    send(prepare_envelope, std::nullopt);
-    slot.prepares[id_] = core::Vote{slot.digest, prepare_envelope};
+    cast_vote(wire::PREPARE, seq, slot);
     check_prepared(seq, slot);
   }
 
