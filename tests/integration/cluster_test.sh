@@ -180,7 +180,12 @@ peer_down_memory_bounded)
   grep -q "failed=0" bench.txt || fail "requests failed with one replica down"
   after=$(rss)
   say "replica 0 resident memory: ${before} KiB after 1,000 requests, ${after} KiB after 9,000 more"
-  [ "$after" -lt $((before + 65536)) ] || fail "memory grew by more than 64 MiB with a peer down"
+  if [ -n "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; then
+    # A sanitizer's quarantine keeps freed memory resident: RSS says nothing there.
+    say "sanitizer build: the memory bound is checked in plain builds only"
+  else
+    [ "$after" -lt $((before + 65536)) ] || fail "memory grew by more than 64 MiB with a peer down"
+  fi
   converge 0 1 2
   ;;
 client_without_quorum_fails)
