@@ -16,3 +16,9 @@ foreach(case creates_loadable_cluster refuses_bad_arguments refuses_existing_fil
                    $<TARGET_FILE:tools_check_cluster>)
   set_tests_properties(tools.keygen.${case} PROPERTIES LABELS tools TIMEOUT 60)
 endforeach()
+
+# The dependency-rule check can fail: each rule, broken on purpose in a scratch copy.
+add_test(NAME tools.check_layering.refuses_planted_violations
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tools/layering_test.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.check_layering.refuses_planted_violations PROPERTIES LABELS tools
+                                                                                TIMEOUT 60)
