@@ -196,7 +196,8 @@ void Replica::Core::on_prepare(const Message& message) {
   // towards the 2f (PBFT 4.2).
   if (message.sender == quorums_.primary(view_)) return drop("prepare from the primary");
   if (!in_window(seq)) return drop("prepare outside the watermarks");
-  if (seq <= last_executed_) return;  // late, harmless
+  // Counted even for a slot executed here: in a new view, the others may need our COMMIT
+  // for a batch we executed in an earlier one.
   core::Slot& slot = slot_at(seq);
   record_vote(slot.prepares, message.sender, digest_of(prepare.digest()), message.envelope,
               "prepare", seq);
@@ -208,7 +209,6 @@ void Replica::Core::on_commit(const Message& message) {
   Seq seq = commit.seq();
   if (view_changing_ || commit.view() != view_) return drop("commit for another view");
   if (!in_window(seq)) return drop("commit outside the watermarks");
-  if (seq <= last_executed_) return;  // late, harmless
   core::Slot& slot = slot_at(seq);
   record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope,
               "commit", seq);

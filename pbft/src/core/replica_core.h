@@ -142,6 +142,8 @@ class Replica::Core {
   void enter_new_view(View view, const std::vector<const wire::ViewChange*>& view_changes,
                       const google::protobuf::RepeatedPtrField<wire::Envelope>& proposals);
   void update_request_timer(bool progress = false);
+  bool catching_up() const;
+  bool view_established_by_peers(View view) const;
   void on_view_timer();
 
   // --- retransmission.cc --------------------------------------------------------------
@@ -197,6 +199,14 @@ class Replica::Core {
   EnvelopePtr new_view_;  // the NEW-VIEW that started the current view (none for view 0)
   core::ViewTimeoutPolicy timeouts_;
   std::optional<Instant> view_timer_;  // when the current view (change) times out
+
+  // What each peer last said of itself (STATUS): whether the cluster is ahead of us.
+  struct PeerPosition {
+    View view = 0;
+    bool view_changing = false;
+    Seq last_executed = 0;
+  };
+  std::map<ReplicaId, PeerPosition> peers_;  // at most n - 1 entries
 
   // Timers.
   Instant now_ = 0;

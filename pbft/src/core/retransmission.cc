@@ -18,6 +18,9 @@ void Replica::Core::broadcast_status() {
 void Replica::Core::on_status(const Message& message) {
   const auto& status = std::get<wire::Status>(message.body);
   ReplicaId peer = message.sender;
+  if (peer == id_) return;
+  peers_[peer] = PeerPosition{status.view(), status.view_changing(), status.last_executed()};
+  update_request_timer();
   if (status.stable_seq() < stable_.seq && !stable_.proof.empty()) {
     wire::CheckpointCertificate certificate;
     for (const auto& envelope : stable_.proof) *certificate.add_checkpoints() = *envelope;

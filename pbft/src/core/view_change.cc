@@ -13,21 +13,44 @@ namespace phalanx::pbft {
 // it when it waits for nothing; restarts it when a request executes while others wait.
 void Replica::Core::update_request_timer(bool progress) {
   if (view_changing_) return;  // the view-change timer is governed by 2f+1 VIEW-CHANGEs
-  // A replica behind a certified checkpoint (restarted, or cut off for a while) waits for
-  // requests that the others have most likely executed: it cannot tell a slow primary from
-  // its own lag, and a view change it started alone would shut it out of the current view
-  // (views never go back). It suspects nobody until it has caught up.
-  bool catching_up = stable_.seq > last_executed_;
-  if (pending_.empty() || is_primary() || catching_up) {
+  if (pending_.empty() || is_primary() || catching_up()) {
     view_timer_.reset();
     return;
   }
   if (!view_timer_ || progress) view_timer_ = now_ + timeouts_.request_timeout();
 }
 
+// A replica that lags the cluster (restarted, or cut off for a while) waits for requests
+// that the others have most likely executed: it cannot tell a slow primary from its own
+// lag, and a view change it started alone would shut it out of the current view (views
+// never go back). It suspects nobody while it is behind a certified checkpoint, or while
+// f+1 peers in its view (so at least one correct replica) report having executed more.
+bool Replica::Core::catching_up() const {
+  if (stable_.seq > last_executed_) return true;
+  std::uint32_t ahead = 0;
+  for (const auto& [peer, position] : peers_)
+    ahead += position.view == view_ && !position.view_changing &&
+             position.last_executed > last_executed_;
+  return ahead >= quorums_.weak();
+}
+
+// f+1 peers (so at least one correct replica) report working in `view`: its NEW-VIEW exists.
+bool Replica::Core::view_established_by_peers(View view) const {
+  std::uint32_t working = 0;
+  for (const auto& [peer, position] : peers_)
+    working += position.view == view && !position.view_changing;
+  return working >= quorums_.weak();
+}
+
 void Replica::Core::on_view_timer() {
   view_timer_.reset();
   if (!view_changing_ && is_primary()) return;
+  if (view_changing_ && view_established_by_peers(view_)) {
+    // We missed a NEW-VIEW that others accepted. Moving on alone would strand us in a
+    // view nobody else enters; our STATUS will fetch it (retransmission.cc).
+    view_timer_ = now_ + timeouts_.view_change_timeout();
+    return;
+  }
   timeouts_.on_view_failed();  // the next attempt waits twice as long
   start_view_change(view_ + 1);
 }
