@@ -6,6 +6,7 @@
 
 #include "phalanx/base/assert.h"
 #include "phalanx/examples/kv_application.h"
+#include "sim_nodes.h"
 
 namespace phalanx::adversary {
 
@@ -16,18 +17,6 @@ constexpr pbft::Instant kClockOffsetMax = 1000 * pbft::kSecond;
 constexpr std::uint64_t kNetworkStream = 1;
 constexpr std::uint64_t kClockStream = 2;
 }  // namespace
-
-struct SimCluster::ReplicaNode {
-  examples::KvApplication application;
-  std::unique_ptr<pbft::Replica> replica;
-  bool silent = false;
-};
-
-struct SimCluster::ClientNode {
-  std::unique_ptr<pbft::ClientCore> core;
-  std::uint32_t submitted = 0;
-  std::uint32_t completed = 0;
-};
 
 std::string_view to_string(RunResult::Stop stop) {
   switch (stop) {
@@ -68,6 +57,9 @@ std::string RunResult::summary() const {
       static_cast<unsigned long long>(harness.view_changes_started),
       static_cast<unsigned long long>(harness.state_transfers));
   std::string text = line;
+  if (harness.filtered != 0) text += " filtered=" + std::to_string(harness.filtered);
+  if (harness.held_while_paused != 0)
+    text += " held_while_paused=" + std::to_string(harness.held_while_paused);
   auto busiest = std::max_element(harness.steps_by_node.begin(), harness.steps_by_node.end());
   if (busiest != harness.steps_by_node.end()) {
     text += " busiest=node" + std::to_string(busiest - harness.steps_by_node.begin()) + "(" +
@@ -75,8 +67,8 @@ std::string RunResult::summary() const {
   }
   for (std::size_t id = 0; id < replicas.size(); ++id) {
     const pbft::ReplicaStatus& status = replicas[id];
-    text += " r" + std::to_string(id) + "{view=" + std::to_string(status.view) +
-            (status.view_changing ? "(changing)" : "") +
+    text += " r" + std::to_string(id) + (id < crashed.size() && crashed[id] ? "(crashed)" : "") +
+            "{view=" + std::to_string(status.view) + (status.view_changing ? "(changing)" : "") +
             " exec=" + std::to_string(status.last_executed) +
             " stable=" + std::to_string(status.stable_seq) +
             " pending=" + std::to_string(status.pending_requests) + "}";
@@ -130,7 +122,13 @@ SimCluster::SimCluster(SimClusterOptions options)
 SimCluster::~SimCluster() = default;
 
 void SimCluster::schedule(pbft::Instant at, NetworkChange change) {
-  changes_.push(ScheduledChange{at, next_order_++, std::move(change)});
+  schedule_action(at,
+                  [change = std::move(change)](SimCluster& cluster) { change(cluster.network_); });
+}
+
+void SimCluster::schedule_action(pbft::Instant at, Action action) {
+  at = std::max(at, now_);  // an instant already past means now
+  changes_.push(ScheduledChange{at, next_order_++, std::move(action)});
 }
 
 const pbft::Replica& SimCluster::replica(pbft::ReplicaId id) const {
@@ -173,39 +171,49 @@ RunResult SimCluster::run() {
   }
   for (std::uint32_t index = 0; index < options_.clients; ++index) submit_next(index);
 
+  std::optional<pbft::Instant> settle_until;  // once every request completed
   while (true) {
-    if (all_completed()) return result(RunResult::Stop::kCompleted);
+    pbft::Instant limit = options_.time_limit;
+    if (all_completed()) {
+      if (!settle_until) {
+        completed_at_ = now_;
+        settle_until = now_ + options_.settle_time;
+      }
+      if (now_ >= *settle_until) return result(RunResult::Stop::kCompleted);
+      limit = std::min(limit, *settle_until);
+    }
     if (counters_.steps >= options_.steps_max) return result(RunResult::Stop::kStepLimit);
-    switch (step_once()) {
+    switch (step_once(limit)) {
       case Step::kDone:
         break;
       case Step::kIdle:
-        return result(RunResult::Stop::kIdle);
+        return result(settle_until ? RunResult::Stop::kCompleted : RunResult::Stop::kIdle);
       case Step::kTimeLimit:
-        return result(RunResult::Stop::kTimeLimit);
+        return result(settle_until ? RunResult::Stop::kCompleted : RunResult::Stop::kTimeLimit);
     }
   }
 }
 
-// Carries out the earliest event. At one instant: fault changes first (so that a change
-// at t governs deliveries at t), then deliveries, then wake-ups.
-SimCluster::Step SimCluster::step_once() {
+// Carries out the earliest event at or before `limit`. At one instant: fault changes and
+// actions first (so that a change at t governs deliveries at t), then deliveries, then
+// wake-ups.
+SimCluster::Step SimCluster::step_once(pbft::Instant limit) {
   pbft::Instant change_at = changes_.empty() ? kNever : changes_.top().at;
   pbft::Instant delivery_at = network_.next_delivery_at().value_or(kNever);
   pbft::Instant wakeup_at = wakeups_.empty() ? kNever : wakeups_.top().at;
   pbft::Instant next = std::min({change_at, delivery_at, wakeup_at});
   if (next == kNever) return Step::kIdle;
-  if (next > options_.time_limit) {
-    now_ = options_.time_limit;
+  if (next > limit) {
+    now_ = std::max(now_, limit);
     return Step::kTimeLimit;
   }
   PHALANX_ASSERT(next >= now_, "simulated time went backwards");
   now_ = next;
 
   if (change_at == next) {
-    NetworkChange change = changes_.top().change;
+    Action change = changes_.top().change;
     changes_.pop();
-    change(network_);
+    change(*this);
   } else if (delivery_at == next) {
     // pop() may skip deliveries whose link went down in flight; then nothing happens.
     if (auto delivery = network_.pop(now_)) deliver(*delivery);
@@ -214,6 +222,8 @@ SimCluster::Step SimCluster::step_once() {
     wakeups_.pop();
     if (live_wakeup_[wakeup.node].order != wakeup.order) return Step::kDone;  // superseded
     live_wakeup_[wakeup.node] = LiveWakeup{kNever, 0};
+    // A crashed replica never wakes; a paused one wakes when it resumes (end_pause).
+    if (silent(wakeup.node) || paused(wakeup.node)) return Step::kDone;
     wake(wakeup.node);
   }
   return Step::kDone;
@@ -227,6 +237,21 @@ void SimCluster::deliver(const net::Delivery& delivery) {
     ++counters_.delivered_to_silent;
     return;
   }
+  if (paused(node)) {
+    ReplicaNode& replica = *replicas_[node];
+    if (replica.held.size() >= kHeldMessagesMax) {
+      ++counters_.held_overflow;
+      return;
+    }
+    ++counters_.held_while_paused;
+    replica.held.push_back(delivery);
+    return;
+  }
+  hand_over(delivery);
+}
+
+void SimCluster::hand_over(const net::Delivery& delivery) {
+  const net::NodeId node = delivery.to;
   auto audience = is_replica(node) ? pbft::Audience::kReplica : pbft::Audience::kClient;
   pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier_, audience);
   if (!opened.ok()) {
@@ -274,7 +299,7 @@ void SimCluster::after_replica_step(pbft::ReplicaId id, const pbft::Actions& act
   if constexpr (PHALANX_INVARIANTS_ENABLED) replica.check_invariants();
   carry_out(id, actions);
   if (observer_) observer_(id, replica);
-  schedule_wakeup(id, replica.next_deadline());
+  if (!silent(id)) schedule_wakeup(id, replica.next_deadline());  // it may have crashed
 }
 
 void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientActions& actions) {
@@ -343,17 +368,22 @@ void SimCluster::record_history(pbft::ReplicaId id, const pbft::Actions& actions
 
 void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actions) {
   const net::NodeId node = client_node(index);
+  ClientNode& client = *clients_[index];
   for (const auto& outgoing : actions.send) {
     if (outgoing.to) {
       send(node, *outgoing.to, outgoing.envelope);
       continue;
     }
+    ++client.broadcasts;
+    ++counters_.client_broadcasts;
     for (pbft::ReplicaId to = 0; to < options_.replicas; ++to) send(node, to, outgoing.envelope);
   }
   if (actions.completed) {
-    ClientNode& client = *clients_[index];
     ++client.completed;
     ++completed_;
+    completions_.push_back(CompletionRecord{index, actions.completed->request_id,
+                                            client.submitted_at, now_, actions.completed->view,
+                                            client.first_sent_to, client.broadcasts});
     history_.record_accepted(client.core->public_key(), actions.completed->request_id,
                              actions.completed->result);
     submit_next(index);
@@ -372,6 +402,9 @@ void SimCluster::submit_next(std::uint32_t index) {
 
   // What the replicas will see: the id and payload digest of the signed request.
   PHALANX_ASSERT(!actions.send.empty(), "a submitted request is sent");
+  client.submitted_at = now_;
+  client.first_sent_to = actions.send.front().to.value_or(0);
+  client.broadcasts = 0;
   wire::Envelope envelope;
   wire::Request request;
   PHALANX_ASSERT(envelope.ParseFromString(*actions.send.front().envelope) &&
@@ -384,6 +417,14 @@ void SimCluster::submit_next(std::uint32_t index) {
 
 void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
   PHALANX_ASSERT(from != to, "a node sends to itself");
+  if (silent(from)) {  // crashed during this step (by the send filter or the observer)
+    ++counters_.unsent_after_crash;
+    return;
+  }
+  if (send_filter_ && filter(from, to, bytes) == SendVerdict::kDrop) {
+    ++counters_.filtered;
+    return;
+  }
   network_.send(from, to, bytes, now_);
 }
 
@@ -393,7 +434,11 @@ RunResult SimCluster::result(RunResult::Stop stop) {
   result.completed_requests = completed_;
   result.expected_requests = std::uint64_t{options_.clients} * options_.requests_per_client;
   result.sim_time = now_;
-  for (const auto& node : replicas_) result.replicas.push_back(node->replica->status());
+  result.completed_at = completed_at_;
+  for (const auto& node : replicas_) {
+    result.replicas.push_back(node->replica->status());
+    result.crashed.push_back(node->silent);
+  }
   result.network = network_.counters();
   result.harness = counters_;
   crypto::Hasher trace = trace_;  // finish a copy: the run may continue

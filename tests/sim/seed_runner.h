@@ -66,11 +66,18 @@ inline std::string describe(const std::vector<Violation>& violations) {
 }
 
 // One seeded run: the cluster, the network changes to schedule, and a description of the
-// faults for the failure message.
+// faults for the failure message; optionally process faults and other actions, a setup
+// (send filter, step observer), what happened (faults decided during the run, such as a
+// crash pinned to a protocol step) and postconditions beyond the checker's.
 struct SeedRun {
   SimClusterOptions options;
   std::vector<std::pair<pbft::Instant, SimCluster::NetworkChange>> changes;
   std::string faults;
+  std::vector<std::pair<pbft::Instant, SimCluster::Action>> actions;
+  std::function<void(SimCluster&)> setup;  // before the run
+  std::function<std::string()> happened;   // appended to the faults (called after verify)
+  // After a completed run that the checker passed: what else failed, empty if nothing.
+  std::function<std::string(const SimCluster&, const RunResult&)> verify;
 };
 
 inline std::string describe(const SeedRun& run) {
@@ -109,30 +116,42 @@ inline bool run_seed(const SeedRun& run) {
   arm_replay_on_abort(run.options.seed);
   SimCluster cluster(run.options);
   for (const auto& [at, change] : run.changes) cluster.schedule(at, change);
+  for (const auto& [at, action] : run.actions) cluster.schedule_action(at, action);
+  if (run.setup) run.setup(cluster);
   RunResult result = cluster.run();
   auto violations = cluster.check();
+  std::string failed_postcondition;
+  bool passed = violations.empty() && result.stop == RunResult::Stop::kCompleted;
+  if (passed && run.verify) failed_postcondition = run.verify(cluster, result);
+  passed = passed && failed_postcondition.empty();
+  std::string happened = run.happened ? run.happened() : std::string();
   if (std::getenv("PHALANX_SIM_VERBOSE") != nullptr) {
-    std::printf("seed %llu: %s\n", static_cast<unsigned long long>(run.options.seed),
-                result.summary().c_str());
+    std::printf("seed %llu:%s %s\n", static_cast<unsigned long long>(run.options.seed),
+                happened.c_str(), result.summary().c_str());
   }
-  if (violations.empty() && result.stop == RunResult::Stop::kCompleted) return true;
-  ADD_FAILURE() << "seed " << run.options.seed << " failed: " << describe(run) << "\n  "
+  if (passed) return true;
+  ADD_FAILURE() << "seed " << run.options.seed << " failed: " << describe(run) << happened << "\n  "
                 << result.summary() << "\n"
-                << describe(violations) << "reproduce with:\n  "
-                << reproduce_command(run.options.seed);
+                << describe(violations)
+                << (failed_postcondition.empty() ? "" : "  " + failed_postcondition + "\n")
+                << "reproduce with:\n  " << reproduce_command(run.options.seed);
   return false;
 }
 
 using MakeRun = std::function<SeedRun(std::uint64_t seed)>;
 
-inline void run_seeds(const MakeRun& make, std::uint64_t count, std::uint64_t shard = 0,
-                      std::uint64_t shards = 1) {
+// Returns how many seeds ran.
+inline std::size_t run_seeds(const MakeRun& make, std::uint64_t count, std::uint64_t shard = 0,
+                             std::uint64_t shards = 1) {
   std::size_t failed = 0;
+  std::size_t ran = 0;
   for (std::uint64_t seed : seeds(count, shard, shards)) {
     if (failed >= kFailuresShownMax) break;
+    ++ran;
     if (!run_seed(make(seed))) ++failed;
   }
   EXPECT_EQ(failed, 0u) << "failing seeds (the run stops after " << kFailuresShownMax << ")";
+  return ran;
 }
 
 }  // namespace phalanx::adversary::sim_test

@@ -18,13 +18,41 @@
 // Each node reads its own clock: simulated time plus a per-node offset drawn from the
 // seed, so no core can get away with comparing instants across nodes.
 //
+// Faults, all injected from outside the cores (DESIGN.md "Examples to follow" 4, 5):
+// - Network: SimNetwork's rules and connectivity, changed at scheduled instants
+//   (schedule with a NetworkChange).
+// - Process crash (crash, schedule_crash; `silent` is a crash at time 0): the replica
+//   never steps again, nothing is delivered to it, and nothing more it asked to send
+//   leaves, not even the rest of the step in which it crashed. What it sent before is
+//   already on the wire and stays in flight. Its history up to the crash is still checked:
+//   a replica that stopped must not have diverged before it stopped.
+// - Process pause (pause): between `from` and `until` the replica does not step. What the
+//   network delivers to it meanwhile is held, in order, as a socket buffer would hold it
+//   (at most kHeldMessagesMax; beyond that, lost and counted), and handed to it when it
+//   resumes, before its overdue timers fire. Its clock kept running, so the core sees time
+//   jump; it is not told that it was paused.
+// - Send filter (set_send_filter): sees every message any node sends, once per
+//   destination (a broadcast is one call per replica), before the network does; it may
+//   drop it, and it may crash the sender right there (call crash(): this message still
+//   leaves if the verdict is kSend, nothing after it does). This pins a crash to a point
+//   of the protocol, e.g. "the primary sent the pre-prepare for seq s to some backups".
+// - Any other change at a simulated instant: schedule with an Action, which gets the
+//   whole cluster.
+//
+// Observations besides the History: the step observer (after each replica step), and a
+// CompletionRecord per accepted request, in simulated time, for throughput and latency.
+// With `settle_time` the run goes on after the last completion so that replicas that
+// fell behind (or were paused or cut off) can catch up before their status is read.
+//
 // Thread-safety: none; one thread drives a SimCluster.
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -54,8 +82,11 @@ struct SimClusterOptions {
   net::LinkRule network;             // every link, at the start
   std::set<pbft::ReplicaId> silent;  // crashed from the start: never step, never heard
   pbft::Instant time_limit = 120 * pbft::kSecond;  // simulated
-  std::uint64_t steps_max = 50'000'000;            // a livelocked run stops here instead of hanging
-  bool clock_offsets = true;                       // per-node clock origins drawn from the seed
+  // After every request completed, the run goes on this long (simulated; bounded by
+  // time_limit) with no new requests, so that lagging replicas can catch up.
+  pbft::Instant settle_time = 0;
+  std::uint64_t steps_max = 50'000'000;  // a livelocked run stops here instead of hanging
+  bool clock_offsets = true;             // per-node clock origins drawn from the seed
   // Every node shares one crypto::VerifyCache, so a signature is checked once however
   // many replicas receive it: signature checks dominate a simulated run's CPU time, and
   // the outcome is the same either way (only valid signatures are remembered).
@@ -69,7 +100,12 @@ struct HarnessCounters {
   std::uint64_t persisted_records = 0;       // DurableRecords (kept in memory only for now)
   std::uint64_t replies_routed = 0;
   std::uint64_t replies_unroutable = 0;   // to a client key no node has
-  std::uint64_t delivered_to_silent = 0;  // deliveries a silent replica never saw
+  std::uint64_t delivered_to_silent = 0;  // deliveries a silent or crashed replica never saw
+  std::uint64_t unsent_after_crash = 0;   // messages a crashed replica's last step asked for
+  std::uint64_t filtered = 0;             // messages the send filter dropped
+  std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
+  std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
+  std::uint64_t client_broadcasts = 0;    // requests a client sent to every replica (retries)
   std::uint64_t executed_batches = 0;
   std::uint64_t view_changes_started = 0;
   std::uint64_t state_transfers = 0;
@@ -84,7 +120,9 @@ struct RunResult {
   std::uint64_t completed_requests = 0;
   std::uint64_t expected_requests = 0;
   pbft::Instant sim_time = 0;                 // simulated nanoseconds from the start
+  pbft::Instant completed_at = 0;             // when the last request completed (if all did)
   std::vector<pbft::ReplicaStatus> replicas;  // by replica id (silent ones too)
+  std::vector<bool> crashed;                  // by replica id: silent or crashed
   net::NetworkCounters network;
   HarnessCounters harness;
   crypto::Digest trace_hash;  // every delivered message and executed batch, in order
@@ -94,11 +132,49 @@ struct RunResult {
 };
 std::string_view to_string(RunResult::Stop stop);
 
+// One accepted request, in simulated time.
+struct CompletionRecord {
+  std::uint32_t client = 0;  // client index (node client_node(client))
+  pbft::RequestId request_id = 0;
+  pbft::Instant submitted_at = 0;
+  pbft::Instant completed_at = 0;
+  pbft::View view = 0;                // the view the accepting replies reported
+  pbft::ReplicaId first_sent_to = 0;  // the primary the client believed in when it submitted
+  std::uint32_t broadcasts = 0;       // times it was sent to every replica (client retries)
+};
+
+// A message about to be sent, as the send filter sees it.
+struct SentMessage {
+  net::NodeId from = 0;  // the sending node (a replica relaying a message is not its signer)
+  net::NodeId to = 0;
+  pbft::Instant at = 0;  // simulated
+  // Decoded; never null in a filter call. Bytes that are no envelope show as an empty one
+  // (KIND_UNSPECIFIED).
+  const wire::Envelope* envelope = nullptr;
+
+  wire::Kind kind() const { return envelope->kind(); }
+  // The replica that signed it sent it (not a relay or retransmission by another).
+  bool from_signer() const {
+    return envelope->kind() != wire::REQUEST && envelope->sender() == from;
+  }
+  // The (view, seq) of a PRE_PREPARE, PREPARE, COMMIT or COMMIT_CERTIFICATE (that of its
+  // pre-prepare); nullopt for other kinds and for payloads that do not decode.
+  std::optional<pbft::View> view() const;
+  std::optional<pbft::Seq> seq() const;
+};
+
+enum class SendVerdict { kSend, kDrop };
+
 class SimCluster {
  public:
   using NetworkChange = std::function<void(net::SimNetwork&)>;
-  // Called after every replica step (silent replicas are never stepped).
+  using Action = std::function<void(SimCluster&)>;
+  // Called after every replica step (silent and crashed replicas are never stepped).
   using StepObserver = std::function<void(pbft::ReplicaId, const pbft::Replica&)>;
+  using SendFilter = std::function<SendVerdict(SimCluster&, const SentMessage&)>;
+
+  // What a paused replica's buffer holds at most; later deliveries are lost.
+  static constexpr std::size_t kHeldMessagesMax = 100'000;
 
   explicit SimCluster(SimClusterOptions options);
   ~SimCluster();
@@ -107,13 +183,33 @@ class SimCluster {
 
   // Applies `change` to the network at simulated time `at` (nanoseconds from the start).
   void schedule(pbft::Instant at, NetworkChange change);
+  // Runs `action` at simulated time `at` (now, if that is past). Network changes and
+  // actions due at one instant run in the order they were scheduled, before any delivery
+  // or wake-up at that instant.
+  void schedule_action(pbft::Instant at, Action action);
   void set_step_observer(StepObserver observer) { observer_ = std::move(observer); }
+  // One filter at a time; a later call replaces it. Sees replicas' and clients' messages.
+  void set_send_filter(SendFilter filter) { send_filter_ = std::move(filter); }
+
+  // Process faults (replicas only; see the top of this file).
+  // Crashes `id` now: from an action, a send filter or a step observer. Idempotent.
+  void crash(pbft::ReplicaId id);
+  void schedule_crash(pbft::Instant at, pbft::ReplicaId id);
+  // Pauses `id` over [from, until) of simulated time. Pauses may overlap (the replica
+  // resumes when the last one ends); a crash ends them for good.
+  void pause(pbft::ReplicaId id, pbft::Instant from, pbft::Instant until);
+  bool crashed(pbft::ReplicaId id) const;  // silent ones too
+  bool paused(pbft::ReplicaId id) const;
 
   // Runs until every client completed its requests, the time limit or the step limit.
   // Call once.
   RunResult run();
 
   const History& history() const { return history_; }
+  // Every accepted request, in the order they completed.
+  const std::vector<CompletionRecord>& completions() const { return completions_; }
+  const SimClusterOptions& options() const { return options_; }
+  pbft::Instant now() const { return now_; }  // simulated
   std::vector<Violation> check(const CheckOptions& options = {}) const;
   net::SimNetwork& network() { return network_; }
   const pbft::Replica& replica(pbft::ReplicaId id) const;
@@ -132,7 +228,7 @@ class SimCluster {
   struct ScheduledChange {
     pbft::Instant at;
     std::uint64_t order;
-    NetworkChange change;
+    Action change;
   };
   struct LiveWakeup {
     pbft::Instant at;
@@ -147,11 +243,15 @@ class SimCluster {
 
   pbft::Instant local_now(net::NodeId node) const;
   bool is_replica(net::NodeId node) const { return node < options_.replicas; }
-  bool silent(net::NodeId node) const;
+  bool silent(net::NodeId node) const;  // silent from the start or crashed since
   bool all_completed() const;
-  Step step_once();
+  Step step_once(pbft::Instant limit);
 
   void deliver(const net::Delivery& delivery);
+  void hand_over(const net::Delivery& delivery);  // to a node that is up
+  void begin_pause(pbft::ReplicaId id);
+  void end_pause(pbft::ReplicaId id);
+  SendVerdict filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
   void wake(net::NodeId node);
   void after_replica_step(pbft::ReplicaId id, const pbft::Actions& actions);
   void after_client_step(std::uint32_t client_index, const pbft::ClientActions& actions);
@@ -184,7 +284,14 @@ class SimCluster {
   HarnessCounters counters_;
   crypto::Hasher trace_;
   std::uint64_t completed_ = 0;
+  pbft::Instant completed_at_ = 0;
   StepObserver observer_;
+  SendFilter send_filter_;
+  // The last envelope the filter decoded: a broadcast is decoded once, not per destination.
+  // Holding the bytes keeps their address from being reused by another message.
+  pbft::SharedBytes filtered_bytes_;
+  wire::Envelope filtered_envelope_;
+  std::vector<CompletionRecord> completions_;
 };
 
 }  // namespace phalanx::adversary

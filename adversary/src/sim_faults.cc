@@ -1,0 +1,124 @@
+// SimCluster's process faults and send filter (see sim_cluster.h): crash, pause, and the
+// hook that sees every message before the network does.
+#include <utility>
+
+#include "phalanx/adversary/sim_cluster.h"
+#include "phalanx/base/assert.h"
+#include "sim_nodes.h"
+
+namespace phalanx::adversary {
+
+namespace {
+
+struct Slot {
+  pbft::View view = 0;
+  pbft::Seq seq = 0;
+};
+
+template <typename Message>
+std::optional<Slot> slot_in(const std::string& payload) {
+  Message message;
+  if (!message.ParseFromString(payload)) return std::nullopt;
+  return Slot{message.view(), message.seq()};
+}
+
+// A payload that does not decode (a Byzantine sender's) has no slot.
+std::optional<Slot> slot_of(const wire::Envelope& envelope) {
+  switch (envelope.kind()) {
+    case wire::PRE_PREPARE:
+      return slot_in<wire::PrePrepare>(envelope.payload());
+    case wire::PREPARE:
+      return slot_in<wire::Prepare>(envelope.payload());
+    case wire::COMMIT:
+      return slot_in<wire::Commit>(envelope.payload());
+    case wire::COMMIT_CERTIFICATE: {
+      wire::CommitCertificate certificate;
+      if (!certificate.ParseFromString(envelope.payload())) return std::nullopt;
+      return slot_in<wire::PrePrepare>(certificate.pre_prepare().payload());
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<pbft::View> SentMessage::view() const {
+  auto slot = slot_of(*envelope);
+  if (!slot) return std::nullopt;
+  return slot->view;
+}
+
+std::optional<pbft::Seq> SentMessage::seq() const {
+  auto slot = slot_of(*envelope);
+  if (!slot) return std::nullopt;
+  return slot->seq;
+}
+
+// --- crash ------------------------------------------------------------------------------
+
+void SimCluster::crash(pbft::ReplicaId id) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas crash");
+  ReplicaNode& node = *replicas_[id];
+  if (node.silent) return;
+  node.silent = true;
+  counters_.delivered_to_silent += node.held.size();  // its socket buffer dies with it
+  node.held.clear();
+  trace_.update_u64(now_).update_u64(id);
+}
+
+void SimCluster::schedule_crash(pbft::Instant at, pbft::ReplicaId id) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas crash");
+  schedule_action(at, [id](SimCluster& cluster) { cluster.crash(id); });
+}
+
+bool SimCluster::crashed(pbft::ReplicaId id) const {
+  return id < replicas_.size() && replicas_[id]->silent;
+}
+
+// --- pause ------------------------------------------------------------------------------
+
+void SimCluster::pause(pbft::ReplicaId id, pbft::Instant from, pbft::Instant until) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas pause");
+  PHALANX_ASSERT(from < until, "a pause ends after it starts");
+  schedule_action(from, [id](SimCluster& cluster) { cluster.begin_pause(id); });
+  schedule_action(until, [id](SimCluster& cluster) { cluster.end_pause(id); });
+}
+
+bool SimCluster::paused(pbft::ReplicaId id) const {
+  return id < replicas_.size() && replicas_[id]->pauses > 0;
+}
+
+void SimCluster::begin_pause(pbft::ReplicaId id) {
+  ++replicas_[id]->pauses;
+}
+
+// The process runs again: it first reads what its socket buffer holds, in arrival order,
+// then its timers fire (the next wake-up is due at once: its deadlines passed meanwhile).
+void SimCluster::end_pause(pbft::ReplicaId id) {
+  ReplicaNode& node = *replicas_[id];
+  PHALANX_ASSERT(node.pauses > 0, "a pause ends that never began");
+  if (--node.pauses > 0 || node.silent) return;
+  // A filter or observer may crash it while it reads: what is left then dies with it.
+  while (!node.held.empty() && !node.silent && node.pauses == 0) {
+    net::Delivery delivery = std::move(node.held.front());
+    node.held.pop_front();
+    hand_over(delivery);
+  }
+  if (node.silent || node.pauses > 0) return;
+  schedule_wakeup(id, node.replica->next_deadline());
+}
+
+// --- the send filter -------------------------------------------------------------------
+
+SendVerdict SimCluster::filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
+  if (filtered_bytes_ != bytes) {
+    // Bytes that are no envelope (a Byzantine sender's) show as KIND_UNSPECIFIED.
+    if (!filtered_envelope_.ParseFromString(*bytes)) filtered_envelope_.Clear();
+    filtered_bytes_ = bytes;
+  }
+  SentMessage message{from, to, now_, &filtered_envelope_};
+  return send_filter_(*this, message);
+}
+
+}  // namespace phalanx::adversary

@@ -1,0 +1,30 @@
+#pragma once
+// What SimCluster keeps per node; private to adversary/src (sim_cluster.cc, sim_faults.cc).
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "phalanx/adversary/sim_cluster.h"
+#include "phalanx/examples/kv_application.h"
+
+namespace phalanx::adversary {
+
+struct SimCluster::ReplicaNode {
+  examples::KvApplication application;
+  std::unique_ptr<pbft::Replica> replica;
+  bool silent = false;             // silent from the start, or crashed since
+  std::uint32_t pauses = 0;        // pauses in force; it steps only at 0
+  std::deque<net::Delivery> held;  // delivered while paused, handed over on resume
+};
+
+struct SimCluster::ClientNode {
+  std::unique_ptr<pbft::ClientCore> core;
+  std::uint32_t submitted = 0;
+  std::uint32_t completed = 0;
+  // The outstanding request, for its CompletionRecord.
+  pbft::Instant submitted_at = 0;  // simulated
+  pbft::ReplicaId first_sent_to = 0;
+  std::uint32_t broadcasts = 0;
+};
+
+}  // namespace phalanx::adversary
