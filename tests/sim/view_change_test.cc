@@ -58,6 +58,25 @@ std::string same_view_everywhere(const RunResult& result, pbft::View view_min) {
   return {};
 }
 
+// `replica` works (not changing views) in a view >= view_min that a quorum (2f+1, itself
+// included) works in: it follows the cluster. Weaker than same_view_everywhere on purpose:
+// under loss another correct replica may time out alone and wait in a later view for the
+// cluster's next view change (PBFT: a replica that asked for view v+2 never returns to
+// v+1), which is liveness-neutral while a quorum works together.
+std::string follows_the_quorum(const RunResult& result, pbft::ReplicaId replica,
+                               pbft::View view_min) {
+  const pbft::ReplicaStatus& mine = result.replicas[replica];
+  if (mine.view_changing) return "replica " + std::to_string(replica) + " is still changing views";
+  if (mine.view < view_min) return "replica " + std::to_string(replica) + " never left view 0";
+  std::size_t together = 0;
+  for (const auto& status : result.replicas)
+    together += status.view == mine.view && !status.view_changing;
+  std::size_t quorum = 2 * ((result.replicas.size() - 1) / 3) + 1;
+  if (together < quorum)
+    return "replica " + std::to_string(replica) + " is in a view no quorum works in";
+  return {};
+}
+
 // --- a request committed at a single replica ---------------------------------------------
 
 // PBFT 4.4: a batch committed at one correct replica in view v was prepared at 2f+1, so
@@ -150,7 +169,8 @@ TEST(ViewChange, BatchCommittedAtOneReplicaKeepsItsSeqInTheNextView) {
 SeedRun primary_cut_one_way(std::uint64_t seed, std::uint64_t drop_percent_max) {
   SeedRun run = lossy_cluster(seed, 4, drop_percent_max);
   net::Rng rng = net::Rng(seed).fork(1);
-  const pbft::Instant cut_at = rng.uniform(20, 200) * kMs;
+  // Early enough that requests are still flowing (a fast run finishes in ~100 ms).
+  const pbft::Instant cut_at = rng.uniform(10, 50) * kMs;
   const pbft::Instant heal_at = cut_at + rng.uniform(2, 5) * kSecond;
   run.options.settle_time = 7 * kSecond;  // past the heal, whenever the requests completed
   const std::uint32_t nodes = run.options.replicas + run.options.clients;
@@ -166,19 +186,16 @@ SeedRun primary_cut_one_way(std::uint64_t seed, std::uint64_t drop_percent_max) 
         });
     if (!progress_without_it)
       return std::string("no request completed in a new view during the cut");
-    return same_view_everywhere(result, 1);
+    return follows_the_quorum(result, 0, 1);
   };
   return run;
 }
 
-// KNOWN TO FAIL (core, not the harness): the cut primary cannot ask for anything it
-// missed (its STATUS goes nowhere): a message lost, or merely a view-1 PRE-PREPARE that
-// overtook the NEW-VIEW and was dropped, leaves a gap in its log. It stops executing, its
-// request timer fires and it starts a view change to v+2 alone. After the heal it catches
-// up by retransmission but stays in view v+2 "changing" for ever: nothing brings a replica
-// back to the view the others are in, and nobody else has a reason to leave it.
-// E.g. PHALANX_SEED=1 (10% loss) or 13 (no loss): r0 ends in view 2 (changing), the
-// others in view 1; 34 of the 40 seeds fail so.
+// Regression (found by this test): the cut primary cannot ask for anything it missed, so
+// a gap in its log stopped its execution, its timer fired and it changed views alone,
+// stranded for ever in a view nobody else entered. Fixed in the core: no suspicion while
+// f+1 peers report having executed more, and no moving past a view f+1 peers work in.
+// PHALANX_SEED=1 (10% loss) and 13 (no loss) failed so.
 TEST(ViewChange, PrimaryCutOneWayIsReplacedAndFollowsAfterHeal) {
   run_seeds([](std::uint64_t seed) { return primary_cut_one_way(seed, 10); }, 40);
 }
