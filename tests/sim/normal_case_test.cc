@@ -20,19 +20,12 @@ using namespace sim_test;
 // A small cluster over a random faulty network, all drawn from the seed.
 SeedRun random_faults(std::uint64_t seed, std::uint32_t replicas) {
   net::Rng rng(seed);
-  SeedRun run;
-  SimClusterOptions& options = run.options;
-  options.seed = seed;
-  options.replicas = replicas;
-  options.clients = static_cast<std::uint32_t>(rng.uniform(2, 3));
-  options.requests_per_client = static_cast<std::uint32_t>(rng.uniform(10, 20));
-  options.network.latency_min_ns = 1 * kMs;
-  options.network.latency_max_ns = rng.uniform(1, 20) * kMs;
-  options.network.drop_probability = static_cast<double>(rng.uniform(0, 30)) / 100;
-  options.network.duplicate_probability = static_cast<double>(rng.uniform(0, 10)) / 100;
-  options.time_limit = 300 * pbft::kSecond;
-  options.steps_max = 2'000'000;  // ~100x what a seed needs: a spinning core fails fast
-  return run;
+  return random_cluster(seed, replicas,
+                        RandomShape{.requests_min = 10, .requests_max = 20,
+                                    .latency_max_ms_min = 1, .latency_max_ms_max = 20,
+                                    .drop_percent_max = 30, .duplicate_percent_max = 10,
+                                    .steps_max = 2'000'000},
+                        rng);
 }
 
 // The same, with a log window of a few sequence numbers (checkpoints, garbage collection

@@ -122,18 +122,14 @@ SendVerdict filter(SimCluster& cluster, CrashState& state, const SentMessage& se
 
 SeedRun primary_crash(std::uint64_t seed, CrashPoint point, const std::shared_ptr<Tally>& tally) {
   net::Rng rng(seed);
-  SeedRun run;
+  std::uint32_t replicas = rng.chance(0.2) ? 7 : 4;
+  SeedRun run = random_cluster(seed, replicas,
+                               RandomShape{.requests_min = 8, .requests_max = 15,
+                                           .latency_max_ms_min = 1, .latency_max_ms_max = 20,
+                                           .drop_percent_max = 20, .duplicate_percent_max = 5,
+                                           .steps_max = 3'000'000},
+                               rng);
   SimClusterOptions& options = run.options;
-  options.seed = seed;
-  options.replicas = rng.chance(0.2) ? 7 : 4;
-  options.clients = static_cast<std::uint32_t>(rng.uniform(2, 3));
-  options.requests_per_client = static_cast<std::uint32_t>(rng.uniform(8, 15));
-  options.network.latency_min_ns = 1 * kMs;
-  options.network.latency_max_ns = rng.uniform(1, 20) * kMs;
-  options.network.drop_probability = static_cast<double>(rng.uniform(0, 20)) / 100;
-  options.network.duplicate_probability = static_cast<double>(rng.uniform(0, 5)) / 100;
-  options.time_limit = 300 * pbft::kSecond;
-  options.steps_max = 3'000'000;  // ~100x what a seed needs: a spinning core fails fast
 
   auto state = std::make_shared<CrashState>();
   state->point = point;

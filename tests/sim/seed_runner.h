@@ -5,6 +5,8 @@
 // Environment: PHALANX_SEED=<n> runs that seed only; PHALANX_SIM_SEEDS=<count> changes
 // the number of seeds; PHALANX_SIM_VERBOSE=1 prints a summary of every run.
 #include <gtest/gtest.h>
+
+#include "phalanx/net/rng.h"
 #include <unistd.h>
 
 #include <csignal>
@@ -79,6 +81,39 @@ struct SeedRun {
   // After a completed run that the checker passed: what else failed, empty if nothing.
   std::function<std::string(const SimCluster&, const RunResult&)> verify;
 };
+
+// The ranges a random cluster's seed draws its shape from.
+struct RandomShape {
+  std::uint64_t requests_min = 10, requests_max = 20;  // per client; 2-3 clients
+  std::uint64_t latency_max_ms_min = 1, latency_max_ms_max = 20;  // latency_min is 1 ms
+  std::uint64_t drop_percent_max = 30;
+  std::uint64_t duplicate_percent_max = 0;  // 0: no duplicates, and no draw for them
+  std::uint64_t steps_max = 2'000'000;      // far above need: a spinning core fails fast
+};
+
+// A cluster of `replicas` over a random faulty network, every choice drawn from `rng` in
+// a fixed order (clients, requests, latency, loss, duplication), so a seed replays.
+inline SeedRun random_cluster(std::uint64_t seed, std::uint32_t replicas,
+                              const RandomShape& shape, net::Rng& rng) {
+  SeedRun run;
+  SimClusterOptions& options = run.options;
+  options.seed = seed;
+  options.replicas = replicas;
+  options.clients = static_cast<std::uint32_t>(rng.uniform(2, 3));
+  options.requests_per_client =
+      static_cast<std::uint32_t>(rng.uniform(shape.requests_min, shape.requests_max));
+  options.network.latency_min_ns = 1 * kMs;
+  options.network.latency_max_ns =
+      rng.uniform(shape.latency_max_ms_min, shape.latency_max_ms_max) * kMs;
+  options.network.drop_probability =
+      static_cast<double>(rng.uniform(0, shape.drop_percent_max)) / 100;
+  if (shape.duplicate_percent_max > 0)
+    options.network.duplicate_probability =
+        static_cast<double>(rng.uniform(0, shape.duplicate_percent_max)) / 100;
+  options.time_limit = 300 * pbft::kSecond;
+  options.steps_max = shape.steps_max;
+  return run;
+}
 
 inline std::string describe(const SeedRun& run) {
   const auto& options = run.options;

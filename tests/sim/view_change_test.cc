@@ -30,18 +30,12 @@ std::string ms(pbft::Instant at) {
 // A cluster over a network with random delay and (up to `drop_percent_max`) loss.
 SeedRun lossy_cluster(std::uint64_t seed, std::uint32_t replicas, std::uint64_t drop_percent_max) {
   net::Rng rng(seed);
-  SeedRun run;
-  SimClusterOptions& options = run.options;
-  options.seed = seed;
-  options.replicas = replicas;
-  options.clients = static_cast<std::uint32_t>(rng.uniform(2, 3));
-  options.requests_per_client = static_cast<std::uint32_t>(rng.uniform(20, 30));
-  options.network.latency_min_ns = 1 * kMs;
-  options.network.latency_max_ns = rng.uniform(2, 10) * kMs;
-  options.network.drop_probability = static_cast<double>(rng.uniform(0, drop_percent_max)) / 100;
-  options.time_limit = 300 * kSecond;
-  options.steps_max = 5'000'000;  // far above what a seed needs: a spinning core fails fast
-  return run;
+  return random_cluster(seed, replicas,
+                        RandomShape{.requests_min = 20, .requests_max = 30,
+                                    .latency_max_ms_min = 2, .latency_max_ms_max = 10,
+                                    .drop_percent_max = drop_percent_max,
+                                    .duplicate_percent_max = 0, .steps_max = 5'000'000},
+                        rng);
 }
 
 // Every replica that is up is in one view, not changing, and at least `view_min`.
