@@ -167,7 +167,9 @@ garbage_is_rejected)
   malformed=$(metric 1 'phalanx_rejected_messages_total{reason="malformed_envelope"}')
   empty=$(metric 1 'phalanx_rejected_messages_total{reason="empty"}')
   say "replica 1 counted malformed_envelope=$malformed empty=$empty"
-  [ $((malformed + empty)) -gt 1000 ] || fail "garbage not counted as rejected"
+  # The transport may drop part of a flood (its queues are bounded: that is the point);
+  # what arrives must be counted.
+  [ $((malformed + empty)) -ge 500 ] || fail "garbage not counted as rejected"
   converge 0 1 2 3
   ;;
 peer_down_memory_bounded)
@@ -195,9 +197,11 @@ client_without_quorum_fails)
   say "client exit code $code: $(cat err.txt)"
   [ "$code" = 3 ] || fail "expected exit code 3, got $code"
   grep -q "no f+1 matching replies" err.txt || fail "unclear error: $(cat err.txt)"
-  start_replica 0 && sleep 0.5
-  grep -q "Address already in use" r0.log || fail "a second replica 0 did not report its port in use"
-  say "a second replica 0 on the same port: $(grep -o "cannot listen.*" r0.log | head -1)"
+  code=0
+  timeout 20 "$replica_bin" --config "$config" --id 0 >dup.log 2>&1 || code=$?
+  [ "$code" = 3 ] || fail "a second replica 0 exited with $code, expected 3 (port in use)"
+  grep -q "Address already in use" dup.log || fail "a second replica 0 did not say why: $(cat dup.log)"
+  say "a second replica 0 on the same port: $(grep -o "cannot listen.*" dup.log | head -1)"
   ;;
 *)
   fail "unknown case"

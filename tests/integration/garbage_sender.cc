@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     std::string bytes(rng.uniform(0, 512), '\0');
     for (auto& byte : bytes) byte = static_cast<char>(rng.next());
     transport.value()->send_to_node(replica, std::make_shared<const std::string>(std::move(bytes)));
+    // In bursts, so that the bounded queues on the way pass most of it.
+    if (i % 200 == 199) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Let the I/O thread flush before the transport closes (linger 0 drops the rest).
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
