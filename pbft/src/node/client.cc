@@ -132,10 +132,13 @@ void Client::carry_out(Slot& slot, ClientActions actions) {
       transport_->send_to_node(replica, outgoing.envelope);
   }
   if (actions.completed && slot.promise) {
+    // Count first: a caller that got its result must see it in stats().
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.completed;
+    }
     slot.promise->set_value(std::move(actions.completed->result));
     slot.promise.reset();
-    std::lock_guard lock(mutex_);
-    ++stats_.completed;
   }
 }
 
@@ -143,10 +146,12 @@ void Client::expire(std::uint64_t now) {
   for (auto& slot : slots_) {
     if (!slot.promise || now < slot.deadline_ns) continue;
     slot.core->abandon();
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.timed_out;
+    }
     slot.promise->set_value(Error{"no f+1 matching replies before the deadline"});
     slot.promise.reset();
-    std::lock_guard lock(mutex_);
-    ++stats_.timed_out;
   }
 }
 
