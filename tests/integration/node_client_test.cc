@@ -11,15 +11,18 @@
 namespace phalanx {
 namespace {
 
-constexpr int kBasePort = 23400;
+// Each test has its own ports: ctest runs them in parallel, and a client of one test must
+// never reach the other's replicas (same keys, same cluster id).
+constexpr int kClusterPort = 23400;
+constexpr int kNobodyPort = 23500;  // where no replica listens
 
-pbft::ClusterConfig loopback_cluster() {
+pbft::ClusterConfig loopback_cluster(int base_port) {
   pbft::ClusterConfig config;
   config.cluster_id = "node-client-test";
   for (pbft::ReplicaId id = 0; id < 4; ++id) {
     pbft::ReplicaEntry entry;
     entry.id = id;
-    entry.endpoint = "tcp://127.0.0.1:" + std::to_string(kBasePort + id);
+    entry.endpoint = "tcp://127.0.0.1:" + std::to_string(base_port + id);
     entry.public_key = crypto::SecretKey::derive_for_testing("replica", id).public_key();
     config.replicas.push_back(entry);
   }
@@ -44,7 +47,7 @@ struct Cluster {
 };
 
 TEST(NodeAndClient, ManyThreadsShareOneClientAndEveryRequestCompletes) {
-  pbft::ClusterConfig config = loopback_cluster();
+  pbft::ClusterConfig config = loopback_cluster(kClusterPort);
   Cluster cluster(config);
   auto client_key = crypto::SecretKey::derive_for_testing("client", 0);
   auto transport = node::client_transport(config, client_key, node::LinkSecurity::kCurve);
@@ -95,7 +98,7 @@ TEST(NodeAndClient, ManyThreadsShareOneClientAndEveryRequestCompletes) {
 }
 
 TEST(NodeAndClient, ARequestWithNoQuorumFailsAtItsDeadline) {
-  pbft::ClusterConfig config = loopback_cluster();
+  pbft::ClusterConfig config = loopback_cluster(kNobodyPort);
   auto client_key = crypto::SecretKey::derive_for_testing("client", 1);
   auto transport = node::client_transport(config, client_key, node::LinkSecurity::kCurve);
   ASSERT_TRUE(transport.ok());
