@@ -16,6 +16,8 @@ std::string_view to_string(Property property) {
       return "S3 exactly-once";
     case Property::kValidity:
       return "S3 validity";
+    case Property::kDurability:
+      return "S4 durability";
     case Property::kAccountability:
       return "S5 accountability";
     case Property::kCompletion:
@@ -30,7 +32,56 @@ std::string to_string(const Violation& violation) {
 
 // --- History --------------------------------------------------------------------------
 
-History::History(std::size_t replicas) : steps_(replicas) {}
+History::History(std::size_t replicas) : steps_(replicas), signed_(replicas) {}
+
+namespace {
+template <typename Message>
+std::optional<Message> decode(const std::string& payload) {
+  Message message;
+  if (!message.ParseFromString(payload)) return std::nullopt;
+  return message;
+}
+
+template <typename Vote>
+std::optional<SignedMessage> slot_message(const wire::Envelope& envelope) {
+  auto vote = decode<Vote>(envelope.payload());
+  auto digest = vote ? crypto::Digest::from_bytes(vote->digest()) : std::nullopt;
+  if (!digest) return std::nullopt;
+  return SignedMessage{envelope.kind(), vote->view(), vote->seq(), *digest};
+}
+}  // namespace
+
+std::optional<SignedMessage> SignedMessage::of(const wire::Envelope& envelope) {
+  switch (envelope.kind()) {
+    case wire::PRE_PREPARE:
+      return slot_message<wire::PrePrepare>(envelope);
+    case wire::PREPARE:
+      return slot_message<wire::Prepare>(envelope);
+    case wire::COMMIT:
+      return slot_message<wire::Commit>(envelope);
+    case wire::CHECKPOINT: {
+      auto checkpoint = decode<wire::Checkpoint>(envelope.payload());
+      if (!checkpoint) return std::nullopt;
+      crypto::Hasher content;
+      content.update_field(checkpoint->state_digest()).update_u64(checkpoint->state_size());
+      return SignedMessage{wire::CHECKPOINT, 0, checkpoint->seq(), content.finish()};
+    }
+    case wire::VIEW_CHANGE: {
+      auto view_change = decode<wire::ViewChange>(envelope.payload());
+      if (!view_change) return std::nullopt;
+      return SignedMessage{wire::VIEW_CHANGE, view_change->new_view(), 0,
+                           crypto::blake2b(envelope.payload())};
+    }
+    case wire::NEW_VIEW: {
+      auto new_view = decode<wire::NewView>(envelope.payload());
+      if (!new_view) return std::nullopt;
+      return SignedMessage{wire::NEW_VIEW, new_view->view(), 0,
+                           crypto::blake2b(envelope.payload())};
+    }
+    default:
+      return std::nullopt;
+  }
+}
 
 void History::record_executed(pbft::ReplicaId replica, const pbft::ExecutedBatch& batch) {
   HistoryStep step{HistoryStep::Kind::kExecuted, batch.seq, batch.digest, {}};
@@ -51,6 +102,26 @@ void History::record_executed(pbft::ReplicaId replica, HistoryStep step) {
 void History::record_state_transfer(pbft::ReplicaId replica, pbft::Seq seq) {
   PHALANX_ASSERT(replica < steps_.size(), "replica id out of range");
   steps_[replica].push_back(HistoryStep{HistoryStep::Kind::kStateTransfer, seq, {}, {}});
+}
+
+void History::record_crash(pbft::ReplicaId replica) {
+  PHALANX_ASSERT(replica < steps_.size(), "replica id out of range");
+  steps_[replica].push_back(HistoryStep{HistoryStep::Kind::kCrash, 0, {}, {}});
+}
+
+void History::record_restart(pbft::ReplicaId replica, pbft::Seq snapshot_seq) {
+  PHALANX_ASSERT(replica < steps_.size(), "replica id out of range");
+  steps_[replica].push_back(HistoryStep{HistoryStep::Kind::kRestart, snapshot_seq, {}, {}});
+}
+
+void History::record_signed(pbft::ReplicaId replica, const SignedMessage& message) {
+  PHALANX_ASSERT(replica < signed_.size(), "replica id out of range");
+  auto [it, inserted] = signed_[replica].try_emplace(
+      SlotKey{message.kind, message.view, message.seq}, message.content);
+  if (inserted || it->second == message.content || conflicts_.count(replica)) return;
+  SignedMessage first = message;
+  first.content = it->second;
+  conflicts_.emplace(replica, Conflict{first, message});
 }
 
 void History::record_submitted(const crypto::PublicKey& client, pbft::RequestId request_id,
@@ -101,6 +172,7 @@ class Checker {
     }
     check_agreement();
     check_accusations();
+    if (options_.durability) check_durability();
     if (options_.completion) check_completion();
     return std::move(violations_);
   }
@@ -133,10 +205,15 @@ class Checker {
     }
   }
 
-  // S2: consecutive seqs from 1, except across a state-transfer jump.
+  // S2: consecutive seqs from 1, except across a state-transfer jump or a restart.
   void check_order(pbft::ReplicaId replica) {
     pbft::Seq last = 0;  // the seq whose state the replica holds
     for (const HistoryStep& step : history_.steps(replica)) {
+      if (step.kind == HistoryStep::Kind::kCrash) continue;
+      if (step.kind == HistoryStep::Kind::kRestart) {
+        last = step.seq;  // back to its snapshot; what it executes next must agree (S1)
+        continue;
+      }
       if (step.kind == HistoryStep::Kind::kStateTransfer) {
         if (step.seq < last) {
           add(Property::kTotalOrder, replica_name(replica) + " adopted state at seq " +
@@ -160,6 +237,11 @@ class Checker {
   void check_requests(pbft::ReplicaId replica) {
     std::map<History::Key, pbft::Seq> executed_at;
     for (const HistoryStep& step : history_.steps(replica)) {
+      if (step.kind == HistoryStep::Kind::kRestart) {
+        // What it executed above its snapshot is undone; it will execute it again.
+        std::erase_if(executed_at, [&](const auto& entry) { return entry.second > step.seq; });
+        continue;
+      }
       for (const RequestRecord& request : step.requests) {
         if (request.duplicate) continue;
         History::Key key{request.client, request.request_id};
@@ -190,6 +272,47 @@ class Checker {
       if (history_.faulty(accusation.accused)) continue;
       add(Property::kAccountability,
           "correct " + replica_name(accusation.accused) + " was accused: " + accusation.what);
+    }
+    for (const auto& [replica, conflict] : history_.conflicts_) {
+      if (history_.faulty(replica)) continue;
+      const SignedMessage& message = conflict.second;
+      add(Property::kAccountability,
+          "correct " + replica_name(replica) + " signed two different " +
+              std::string(wire::Kind_Name(message.kind)) + " messages for view " +
+              std::to_string(message.view) + " seq " + std::to_string(message.seq) + " (" +
+              conflict.first.content.short_hex() + " and " + message.content.short_hex() + ")");
+    }
+  }
+
+  // S4: where each accepted request executed, and whether a correct replica that is up
+  // still holds a state that far.
+  void check_durability() {
+    std::map<History::Key, pbft::Seq> executed_at;
+    pbft::Seq reached = 0;  // the furthest state of a correct replica that is up
+    bool any_up = false;
+    for (pbft::ReplicaId replica = 0; replica < history_.replicas(); ++replica) {
+      if (history_.faulty(replica)) continue;
+      const auto& steps = history_.steps(replica);
+      for (const HistoryStep& step : steps)
+        for (const RequestRecord& request : step.requests)
+          if (!request.duplicate)
+            executed_at.try_emplace({request.client, request.request_id}, step.seq);
+      if (!steps.empty() && steps.back().kind == HistoryStep::Kind::kCrash) continue;
+      any_up = true;
+      if (!steps.empty()) reached = std::max(reached, steps.back().seq);
+    }
+    for (const auto& [key, result] : history_.accepted_) {
+      auto found = executed_at.find(key);
+      if (found == executed_at.end()) {
+        add(Property::kDurability, describe(key.client, key.request_id) +
+                                       " was accepted, but no correct replica executed it");
+      } else if (!any_up || reached < found->second) {
+        add(Property::kDurability, describe(key.client, key.request_id) + " was accepted at seq " +
+                                       std::to_string(found->second) +
+                                       ", but no correct replica that is up holds a "
+                                       "state that far (the furthest: seq " +
+                                       std::to_string(reached) + ")");
+      }
     }
   }
 

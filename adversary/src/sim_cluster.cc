@@ -6,6 +6,7 @@
 
 #include "phalanx/base/assert.h"
 #include "phalanx/examples/kv_application.h"
+#include "phalanx/storage/log_storage.h"
 #include "sim_nodes.h"
 
 namespace phalanx::adversary {
@@ -16,6 +17,7 @@ constexpr pbft::Instant kNever = ~pbft::Instant{0};
 constexpr pbft::Instant kClockOffsetMax = 1000 * pbft::kSecond;
 constexpr std::uint64_t kNetworkStream = 1;
 constexpr std::uint64_t kClockStream = 2;
+constexpr std::uint64_t kDiskStream = 3;
 }  // namespace
 
 std::string_view to_string(RunResult::Stop stop) {
@@ -60,6 +62,14 @@ std::string RunResult::summary() const {
   if (harness.filtered != 0) text += " filtered=" + std::to_string(harness.filtered);
   if (harness.held_while_paused != 0)
     text += " held_while_paused=" + std::to_string(harness.held_while_paused);
+  if (harness.crashes != 0)
+    text += " crashes=" + std::to_string(harness.crashes) + "(" +
+            std::to_string(harness.crashes_while_persisting) + " persisting)" +
+            " restarts=" + std::to_string(harness.restarts) +
+            " rejoins=" + std::to_string(harness.rejoins) +
+            " refused=" + std::to_string(harness.refused_restarts);
+  if (harness.snapshots != 0) text += " snapshots=" + std::to_string(harness.snapshots);
+  if (harness.rewritten != 0) text += " rewritten=" + std::to_string(harness.rewritten);
   auto busiest = std::max_element(harness.steps_by_node.begin(), harness.steps_by_node.end());
   if (busiest != harness.steps_by_node.end()) {
     text += " busiest=node" + std::to_string(busiest - harness.steps_by_node.begin()) + "(" +
@@ -83,6 +93,7 @@ SimCluster::SimCluster(SimClusterOptions options)
       rng_(options_.seed),
       network_(options_.replicas + options_.clients, rng_.fork(kNetworkStream).next(),
                options_.network),
+      disk_rng_(rng_.fork(kDiskStream)),
       history_(options_.replicas) {
   PHALANX_ASSERT(options_.replicas >= 4, "a cluster has at least 4 replicas");
   const std::size_t nodes = options_.replicas + options_.clients;
@@ -104,6 +115,14 @@ SimCluster::SimCluster(SimClusterOptions options)
   for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
     auto node = std::make_unique<ReplicaNode>();
     node->silent = options_.silent.count(id) != 0;
+    if (options_.storage == SimClusterOptions::Storage::kLog) {
+      node->disk = std::make_shared<storage::SimFileSystem>();
+      node->storage = open_log_storage(id, node->disk);
+    } else {
+      node->storage = std::make_unique<storage::MemoryStorage>();
+    }
+    // A new replica: its storage is empty (loading it creates the directory).
+    PHALANX_ASSERT(node->storage->load().ok(), "a new simulated disk loads");
     pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
                              options_.replica_options};
     node->replica =
@@ -310,8 +329,7 @@ void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientAction
 }
 
 void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
-  // In memory for now; the count shows the core asked before it sent.
-  counters_.persisted_records += actions.persist.size();
+  if (!persist(id, actions)) return;  // crashed before its records were durable
   for (const auto& outgoing : actions.send) {
     if (outgoing.to) {
       send(id, *outgoing.to, outgoing.envelope);
@@ -415,12 +433,21 @@ void SimCluster::submit_next(std::uint32_t index) {
   after_client_step(index, actions);
 }
 
-void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
+void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& original) {
   PHALANX_ASSERT(from != to, "a node sends to itself");
   if (silent(from)) {  // crashed during this step (by the send filter or the observer)
     ++counters_.unsent_after_crash;
     return;
   }
+  pbft::SharedBytes bytes = original;
+  if (send_rewriter_) {
+    SentMessage message{from, to, now_, &decoded(original)};
+    if (auto replacement = send_rewriter_(*this, message)) {
+      ++counters_.rewritten;
+      bytes = std::move(*replacement);
+    }
+  }
+  if (is_replica(from)) record_signed(from, bytes);
   if (send_filter_ && filter(from, to, bytes) == SendVerdict::kDrop) {
     ++counters_.filtered;
     return;

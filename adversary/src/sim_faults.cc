@@ -57,19 +57,28 @@ std::optional<pbft::Seq> SentMessage::seq() const {
 
 // --- crash ------------------------------------------------------------------------------
 
-void SimCluster::crash(pbft::ReplicaId id) {
+void SimCluster::crash(pbft::ReplicaId id, CrashPolicy disk) {
   PHALANX_ASSERT(id < replicas_.size(), "only replicas crash");
   ReplicaNode& node = *replicas_[id];
   if (node.silent) return;
   node.silent = true;
+  node.crash_while_persisting.reset();
   counters_.delivered_to_silent += node.held.size();  // its socket buffer dies with it
   node.held.clear();
+  if (node.disk) node.disk->crash(disk, disk_rng_);
+  ++counters_.crashes;
+  history_.record_crash(id);
   trace_.update_u64(now_).update_u64(id);
 }
 
-void SimCluster::schedule_crash(pbft::Instant at, pbft::ReplicaId id) {
+void SimCluster::schedule_crash(pbft::Instant at, pbft::ReplicaId id, CrashPolicy disk) {
   PHALANX_ASSERT(id < replicas_.size(), "only replicas crash");
-  schedule_action(at, [id](SimCluster& cluster) { cluster.crash(id); });
+  schedule_action(at, [id, disk](SimCluster& cluster) { cluster.crash(id, disk); });
+}
+
+void SimCluster::crash_while_persisting(pbft::ReplicaId id, CrashPolicy disk) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas crash");
+  if (!replicas_[id]->silent) replicas_[id]->crash_while_persisting = disk;
 }
 
 bool SimCluster::crashed(pbft::ReplicaId id) const {
@@ -111,13 +120,18 @@ void SimCluster::end_pause(pbft::ReplicaId id) {
 
 // --- the send filter -------------------------------------------------------------------
 
-SendVerdict SimCluster::filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
+// A broadcast is decoded once, not once per destination.
+const wire::Envelope& SimCluster::decoded(const pbft::SharedBytes& bytes) {
   if (filtered_bytes_ != bytes) {
     // Bytes that are no envelope (a Byzantine sender's) show as KIND_UNSPECIFIED.
     if (!filtered_envelope_.ParseFromString(*bytes)) filtered_envelope_.Clear();
     filtered_bytes_ = bytes;
   }
-  SentMessage message{from, to, now_, &filtered_envelope_};
+  return filtered_envelope_;
+}
+
+SendVerdict SimCluster::filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes) {
+  SentMessage message{from, to, now_, &decoded(bytes)};
   return send_filter_(*this, message);
 }
 

@@ -3,15 +3,22 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "phalanx/adversary/sim_cluster.h"
 #include "phalanx/examples/kv_application.h"
+#include "phalanx/storage/storage.h"
 
 namespace phalanx::adversary {
 
 struct SimCluster::ReplicaNode {
   examples::KvApplication application;
   std::unique_ptr<pbft::Replica> replica;
+  std::shared_ptr<storage::SimFileSystem> disk;  // log storage only
+  std::unique_ptr<storage::Storage> storage;     // survives crashes, as a disk does
+  std::optional<CrashPolicy> crash_while_persisting;
+  std::string refusal;             // why its storage last refused to load
   bool silent = false;             // silent from the start, or crashed since
   std::uint32_t pauses = 0;        // pauses in force; it steps only at 0
   std::deque<net::Delivery> held;  // delivered while paused, handed over on resume

@@ -36,9 +36,9 @@ struct Cluster {
       auto transport = node::replica_transport(config, id, key, node::LinkSecurity::kCurve);
       EXPECT_TRUE(transport.ok()) << transport.error().message;
       apps.push_back(std::make_unique<examples::KvApplication>());
-      nodes.push_back(std::make_unique<node::Node>(
-          node::node_options(config, id), std::move(key), *apps.back(),
-          std::move(transport).value(), std::make_unique<node::MemoryStorage>()));
+      nodes.push_back(std::make_unique<node::Node>(node::node_options(config, id), std::move(key),
+                                                   *apps.back(), std::move(transport).value(),
+                                                   std::make_unique<storage::MemoryStorage>()));
       nodes.back()->start();
     }
   }

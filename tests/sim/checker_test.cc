@@ -191,6 +191,83 @@ TEST(Checker, IncompleteRequestIsReported) {
   EXPECT_TRUE(check(history, {.completion = false}).empty());
 }
 
+// A restart from a snapshot at seq 1 re-executes 2 and 3 as before: order and
+// exactly-once hold, and the re-executions are held to agreement.
+TEST(Checker, RestartFromASnapshotReexecutesAndPasses) {
+  History history = clean_history();
+  history.record_crash(1);
+  history.record_restart(1, 1);
+  history.record_executed(1, batch(2, {request(1, 2), request(2, 2)}));
+  history.record_executed(1, batch(3, {request(1, 3), request(2, 3), request(2, 2, true)}));
+  auto violations = check(history);
+  EXPECT_TRUE(violations.empty()) << all(violations);
+}
+
+TEST(Checker, S1RestartedReplicaThatExecutesAnotherBatchIsReported) {
+  History history = clean_history();
+  history.record_crash(1);
+  history.record_restart(1, 1);
+  history.record_executed(1, batch(2, {request(1, 2)}));
+  auto violations = check(history);
+  EXPECT_TRUE(reports(violations, Property::kAgreement, "seq 2")) << all(violations);
+}
+
+TEST(Checker, S2RestartedReplicaThatSkipsASeqIsReported) {
+  History history = clean_history();
+  history.record_crash(1);
+  history.record_restart(1, 1);
+  history.record_executed(1, batch(3, {request(1, 3), request(2, 3), request(2, 2, true)}));
+  auto violations = check(history);
+  EXPECT_TRUE(reports(violations, Property::kTotalOrder, "a gap")) << all(violations);
+}
+
+// S4: every correct replica came back below the seq of an accepted result and the
+// cluster went no further: the result is lost.
+TEST(Checker, S4AcceptedResultNoReplicaHoldsIsReported) {
+  History history = clean_history();
+  for (pbft::ReplicaId replica = 0; replica < 4; ++replica) {
+    history.record_crash(replica);
+    history.record_restart(replica, 1);
+  }
+  auto violations = check(history);
+  EXPECT_TRUE(reports(violations, Property::kDurability, "accepted at seq 2")) << all(violations);
+  EXPECT_TRUE(check(history, {.durability = false}).empty());
+}
+
+TEST(Checker, S4AcceptedResultOnlyDownReplicasHeldIsReported) {
+  History history = clean_history();
+  for (pbft::ReplicaId replica = 0; replica < 4; ++replica) history.record_crash(replica);
+  auto violations = check(history);
+  EXPECT_TRUE(reports(violations, Property::kDurability, "no correct replica that is up"))
+      << all(violations);
+}
+
+TEST(Checker, S4AcceptedResultNobodyExecutedIsReported) {
+  History history = clean_history();
+  history.record_submitted(client_key(3), 1, payload_of(3, 1));
+  history.record_accepted(client_key(3), 1, "+ok");
+  auto violations = check(history);
+  EXPECT_TRUE(reports(violations, Property::kDurability, "no correct replica executed it"))
+      << all(violations);
+}
+
+// S5: a correct replica that signs two different messages for one slot (what a replica
+// that forgot what it signed would do after a restart) is reported, whoever noticed.
+TEST(Checker, S5CorrectReplicaSigningTwoPreparesForOneSlotIsReported) {
+  History history = clean_history();
+  history.record_signed(3, SignedMessage{wire::PREPARE, 0, 7, crypto::blake2b("batch a")});
+  history.record_signed(3, SignedMessage{wire::PREPARE, 0, 7, crypto::blake2b("batch a")});
+  history.record_signed(3, SignedMessage{wire::PREPARE, 1, 7, crypto::blake2b("batch b")});
+  EXPECT_TRUE(check(history).empty()) << "the same message twice, or another view, is no conflict";
+  history.record_signed(3, SignedMessage{wire::PREPARE, 0, 7, crypto::blake2b("batch b")});
+  auto violations = check(history);
+  EXPECT_TRUE(
+      reports(violations, Property::kAccountability, "replica 3 signed two different PREPARE"))
+      << all(violations);
+  history.mark_faulty(3);
+  EXPECT_TRUE(check(history).empty());
+}
+
 TEST(Checker, ViolationsAreBounded) {
   History history(2);
   for (pbft::Seq seq = 1; seq <= 1000; ++seq) {

@@ -4,15 +4,20 @@
 //   phalanx-client --config cluster.toml get KEY
 //   phalanx-client --config cluster.toml del KEY
 //   phalanx-client --config cluster.toml bench [--requests N] [--outstanding K]
-//                  [--value-bytes B]
+//                  [--value-bytes B] [--key-prefix P] [--ack-log FILE]
+//
+// bench puts keys P0, P1, ... (P: "bench-"), each with a value of B bytes 'v'; with
+// --ack-log it appends "KEY B" for every put the cluster acknowledged (f+1 matching
+// replies), one line each, flushed as it goes: what a crash test later looks for in every
+// replica's state (phalanx-replica --inspect --expect FILE).
 //
 // A result is printed only once f+1 replicas sent matching replies. Exit codes: 0 done,
 // 1 get found no such key, 2 bad configuration or key, 3 no f+1 matching replies before
 // the deadline (or transport failure).
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 
 #include "phalanx/examples/kv_application.h"
@@ -31,25 +36,46 @@ struct Bench {
   std::size_t requests = 1000;
   std::size_t outstanding = 16;
   std::size_t value_bytes = 16;
+  std::string key_prefix = "bench-";
+  std::string ack_log;  // empty: none
+};
+
+struct InFlight {
+  std::chrono::steady_clock::time_point submitted;
+  std::string key;
+  std::future<Result<Bytes>> result;
 };
 
 int run_bench(pbft::Client& client, const Bench& bench) {
   using Clock = std::chrono::steady_clock;
+  std::ofstream acks;
+  if (!bench.ack_log.empty()) {
+    acks.open(bench.ack_log, std::ios::app);
+    if (!acks) return fail(2, "cannot open " + bench.ack_log + " for appending");
+  }
   std::vector<double> latencies_ms;
   latencies_ms.reserve(bench.requests);
   std::string value(bench.value_bytes, 'v');
   auto started = Clock::now();
   std::size_t failed = 0;
-  std::deque<std::pair<Clock::time_point, std::future<Result<Bytes>>>> in_flight;
+  std::deque<InFlight> in_flight;
   for (std::size_t i = 0; i < bench.requests || !in_flight.empty();) {
     while (i < bench.requests && in_flight.size() < bench.outstanding) {
-      in_flight.emplace_back(Clock::now(),
-                             client.submit(examples::kv::put("bench-" + std::to_string(i), value)));
+      std::string key = bench.key_prefix + std::to_string(i);
+      in_flight.push_back(
+          InFlight{Clock::now(), key, client.submit(examples::kv::put(key, value))});
       ++i;
     }
-    auto [submitted, future] = std::move(in_flight.front());
+    InFlight next = std::move(in_flight.front());
     in_flight.pop_front();
-    if (!future.get().ok()) ++failed;
+    Result<Bytes> result = next.result.get();
+    auto decoded = result.ok() ? examples::kv::decode_result(result.value()) : std::nullopt;
+    if (!decoded || !decoded->ok) {
+      ++failed;
+    } else if (acks) {
+      acks << next.key << ' ' << value.size() << '\n' << std::flush;
+    }
+    auto submitted = next.submitted;
     latencies_ms.push_back(
         std::chrono::duration<double, std::milli>(Clock::now() - submitted).count());
   }
@@ -90,14 +116,16 @@ int main(int argc, char** argv) {
   bench_command->add_option("--requests", bench.requests, "how many puts");
   bench_command->add_option("--outstanding", bench.outstanding, "puts in flight at once");
   bench_command->add_option("--value-bytes", bench.value_bytes, "size of each value");
+  bench_command->add_option("--key-prefix", bench.key_prefix, "keys are PREFIX0, PREFIX1, ...");
+  bench_command->add_option("--ack-log", bench.ack_log,
+                            "append 'KEY VALUE_BYTES' for every acknowledged put to this file");
   CLI11_PARSE(app, argc, argv);
 
   auto config = pbft::load_cluster_config(config_path);
   if (!config.ok()) return fail(2, config.error().message);
-  const pbft::ClientEntry* entry = client_name.empty()
-                                       ? (config.value().clients.empty() ? nullptr
-                                                                         : &config.value().clients[0])
-                                       : config.value().find_client(client_name);
+  const pbft::ClientEntry* entry =
+      client_name.empty() ? (config.value().clients.empty() ? nullptr : &config.value().clients[0])
+                          : config.value().find_client(client_name);
   if (entry == nullptr || entry->key_file.empty())
     return fail(2, "no client " + (client_name.empty() ? "" : "'" + client_name + "' ") +
                        "with a key file in " + config_path);

@@ -38,12 +38,17 @@ void Replica::Core::take_checkpoint() {
   checkpoint.set_seq(seq);
   checkpoint.set_state_digest(tree.root().bytes());
   checkpoint.set_state_size(state->size());
-  auto envelope = sign(wire::CHECKPOINT, encode(checkpoint));
-  persist(envelope);
-  send(envelope, std::nullopt);
-  if (seq <= stable_.seq) return;  // already certified by others (we were catching up)
-  record_vote(checkpoint_votes_[seq], id_, tree.root(), envelope, "checkpoint", seq,
-              state->size());
+  auto envelope = publish(wire::CHECKPOINT, encode(checkpoint));
+  if (seq <= stable_.seq) {
+    // Already certified by others (we were catching up by the log): now we hold its
+    // state, to serve to others and to make durable.
+    if (seq == stable_.seq && !stable_.state && tree.root() == stable_.digest) {
+      stable_.state = state;
+      request_snapshot();
+    }
+    return;
+  }
+  record_vote(checkpoint_votes_[seq], id_, tree.root(), envelope, "checkpoint", seq, state->size());
   check_stable(seq);
 }
 
@@ -97,13 +102,18 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   stable_ = StableCheckpoint{seq, digest, state_size, std::move(proof), nullptr};
   stable_tree_.reset();
   if (auto own = own_checkpoints_.find(seq); own != own_checkpoints_.end()) {
-    if (own->second.digest == digest)
+    if (own->second.digest == digest) {
       stable_.state = own->second.state;
-    else
+      request_snapshot();
+    } else {
       // 2f+1 replicas certified another state than ours: our application is not
       // deterministic, or we are faulty. Say so loudly; the checker reports the divergence.
       event(Event::Type::kStateDiverged, seq, "own state digest differs from the certified one");
+    }
   }
+  // Without the state, the proof alone is kept: after a restart this replica still knows
+  // it is behind, and how far.
+  if (!stable_.state) persist_stable_proof();
   // Behind since the first checkpoint we could not reach, so that a fast-moving cluster
   // does not postpone our state transfer for ever.
   if (last_executed_ < seq && !was_behind) behind_since_ = now_;

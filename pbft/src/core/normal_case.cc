@@ -13,7 +13,9 @@ std::size_t count_matching(const std::map<ReplicaId, core::Vote>& votes,
   return count;
 }
 
-crypto::Digest digest_of(const std::string& bytes) { return *crypto::Digest::from_bytes(bytes); }
+crypto::Digest digest_of(const std::string& bytes) {
+  return *crypto::Digest::from_bytes(bytes);
+}
 }  // namespace
 
 // --- requests -------------------------------------------------------------------------
@@ -68,12 +70,12 @@ bool Replica::Core::batch_ready() const {
   if (unproposed == 0) return false;
   // Full batch, or the oldest request waited long enough, or nothing is in flight (at low
   // load a request should not wait for company).
-  return unproposed >= options_.batch_requests_max ||
-         now_ >= oldest + options_.batch_delay_max || next_seq_ <= last_executed_;
+  return unproposed >= options_.batch_requests_max || now_ >= oldest + options_.batch_delay_max ||
+         next_seq_ <= last_executed_;
 }
 
 void Replica::Core::try_propose() {
-  if (view_changing_ || !is_primary()) return;
+  if (view_changing_ || !is_primary() || !may_vote()) return;
   while (next_seq_ < stable_.seq + window_ && batch_ready()) propose_batch();
 }
 
@@ -93,9 +95,7 @@ void Replica::Core::propose_batch() {
   batch->set_digest(batch_digest(batch->requests()).bytes());
   ++next_seq_;
 
-  auto envelope = sign(wire::PRE_PREPARE, encode(*batch));
-  persist(envelope);
-  send(envelope, std::nullopt);
+  auto envelope = publish(wire::PRE_PREPARE, encode(*batch));
   bool accepted = accept_pre_prepare(next_seq_, envelope, std::move(batch));
   PHALANX_ASSERT(accepted, "the primary rejected its own pre-prepare");
 }
@@ -108,10 +108,10 @@ bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
   crypto::Digest digest = digest_of(batch->digest());
   if (slot.has_pre_prepare()) {
     if (slot.digest != digest)
-      report_evidence(quorums_.primary(view_),
-                      "two pre-prepares for view " + std::to_string(view_) + " seq " +
-                          std::to_string(seq),
-                      slot.pre_prepare, envelope);
+      report_evidence(
+          quorums_.primary(view_),
+          "two pre-prepares for view " + std::to_string(view_) + " seq " + std::to_string(seq),
+          slot.pre_prepare, envelope);
     return false;
   }
   slot.pre_prepare = envelope;
@@ -138,8 +138,7 @@ void Replica::Core::track_batch_requests(const wire::PrePrepare& batch) {
     }
     if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) continue;
     pending_[client] = PendingRequest{request.request_id(),
-                                      std::make_shared<const wire::Envelope>(envelope), now_,
-                                      true};
+                                      std::make_shared<const wire::Envelope>(envelope), now_, true};
   }
   update_request_timer();
 }
@@ -158,6 +157,9 @@ void Replica::Core::on_pre_prepare(const Message& message) {
   if (!accept_pre_prepare(seq, message.envelope,
                           std::make_shared<const wire::PrePrepare>(pre_prepare)))
     return drop("second pre-prepare for a slot");
+  // Durable before our PREPARE for it: after a restart, the prepared certificate and the
+  // commit are rebuilt around it, and it is what we voted for.
+  persist_envelope(DurableRecord::Type::kPrePrepare, message.envelope);
 
   core::Slot& slot = log_.at(seq);
   cast_vote(wire::PREPARE, seq, slot);
@@ -179,11 +181,11 @@ Bytes vote_payload(View view, Seq seq, const crypto::Digest& digest) {
 // and counts it among the slot's votes.
 void Replica::Core::cast_vote(wire::Kind kind, Seq seq, core::Slot& slot) {
   PHALANX_ASSERT(kind == wire::PREPARE || kind == wire::COMMIT, "only prepares and commits");
+  if (!may_vote()) return;
   Bytes payload = kind == wire::PREPARE ? vote_payload<wire::Prepare>(view_, seq, slot.digest)
                                         : vote_payload<wire::Commit>(view_, seq, slot.digest);
-  auto envelope = sign(kind, std::move(payload));
-  persist(envelope);
-  send(envelope, std::nullopt);
+  auto envelope = publish(kind, std::move(payload));
+  if (kind == wire::COMMIT) slot.commit_sent = true;
   auto& votes = kind == wire::PREPARE ? slot.prepares : slot.commits;
   votes[id_] = core::Vote{slot.digest, envelope};
 }
@@ -210,8 +212,8 @@ void Replica::Core::on_commit(const Message& message) {
   if (view_changing_ || commit.view() != view_) return drop("commit for another view");
   if (!in_window(seq)) return drop("commit outside the watermarks");
   core::Slot& slot = slot_at(seq);
-  record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope,
-              "commit", seq);
+  record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope, "commit",
+              seq);
   check_committed(seq, slot);
 }
 
@@ -229,11 +231,10 @@ void Replica::Core::check_prepared(Seq seq, core::Slot& slot) {
     if (static_cast<std::uint32_t>(certificate.prepares_size()) == 2 * quorums_.f()) break;
   }
   slot.prepared_certificate = std::move(certificate);
+  // Durable before our COMMIT: a view change after a restart must still carry it.
+  persist_votes(DurableRecord::Type::kPrepared, seq, slot, slot.prepares, 2 * quorums_.f());
 
-  if (!slot.commit_sent) {
-    cast_vote(wire::COMMIT, seq, slot);
-    slot.commit_sent = true;
-  }
+  if (!slot.commit_sent) cast_vote(wire::COMMIT, seq, slot);
   check_committed(seq, slot);
 }
 
@@ -248,7 +249,9 @@ void Replica::Core::check_committed(Seq seq, core::Slot& slot) {
     *certificate.add_commits() = *vote.envelope;
     if (static_cast<std::uint32_t>(certificate.commits_size()) == quorums_.quorum()) break;
   }
-  (void)seq;
+  // Durable before the batch's replies leave: a result a client accepts survives any
+  // crash, even of every replica at once (S4).
+  persist_votes(DurableRecord::Type::kCommitted, seq, slot, slot.commits, quorums_.quorum());
   mark_committed(slot, slot.batch, std::move(certificate));
 }
 

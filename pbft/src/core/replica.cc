@@ -14,11 +14,24 @@ Replica::~Replica() = default;
 Actions Replica::on_message(const Message& message, Instant now) {
   return core_->on_message(message, now);
 }
-Actions Replica::on_tick(Instant now) { return core_->on_tick(now); }
-Instant Replica::next_deadline() const { return core_->next_deadline(); }
-ReplicaStatus Replica::status() const { return core_->status(); }
-ReplicaId Replica::id() const { return core_->id(); }
-void Replica::check_invariants() const { core_->check_invariants(); }
+Actions Replica::on_tick(Instant now) {
+  return core_->on_tick(now);
+}
+Result<Actions> Replica::recover(const DurableState& state, Instant now) {
+  return core_->recover(state, now);
+}
+Instant Replica::next_deadline() const {
+  return core_->next_deadline();
+}
+ReplicaStatus Replica::status() const {
+  return core_->status();
+}
+ReplicaId Replica::id() const {
+  return core_->id();
+}
+void Replica::check_invariants() const {
+  core_->check_invariants();
+}
 
 // --- core ---------------------------------------------------------------------------
 
@@ -50,24 +63,54 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
   core::MerkleTree tree(*stable_.state, options_.state_chunk_bytes);
   stable_.digest = tree.root();
   stable_.state_size = stable_.state->size();
+  if (setup.rejoin) {
+    rejoin_ = RejoinGuard{now, {}, std::nullopt};
+    rejoin_record_due_ = true;
+  }
 }
 
 Actions Replica::Core::on_message(const Message& message, Instant now) {
   begin_step(now);
   switch (message.kind) {
-    case wire::REQUEST: on_request(message); break;
-    case wire::PRE_PREPARE: on_pre_prepare(message); break;
-    case wire::PREPARE: on_prepare(message); break;
-    case wire::COMMIT: on_commit(message); break;
-    case wire::CHECKPOINT: on_checkpoint(message); break;
-    case wire::VIEW_CHANGE: on_view_change(message); break;
-    case wire::NEW_VIEW: on_new_view(message); break;
-    case wire::STATUS: on_status(message); break;
-    case wire::COMMIT_CERTIFICATE: on_commit_certificate(message); break;
-    case wire::CHECKPOINT_CERTIFICATE: on_checkpoint_certificate(message); break;
-    case wire::FETCH_STATE: on_fetch_state(message); break;
-    case wire::STATE_CHUNK: on_state_chunk(message); break;
-    default: drop("kind a replica does not handle"); break;
+    case wire::REQUEST:
+      on_request(message);
+      break;
+    case wire::PRE_PREPARE:
+      on_pre_prepare(message);
+      break;
+    case wire::PREPARE:
+      on_prepare(message);
+      break;
+    case wire::COMMIT:
+      on_commit(message);
+      break;
+    case wire::CHECKPOINT:
+      on_checkpoint(message);
+      break;
+    case wire::VIEW_CHANGE:
+      on_view_change(message);
+      break;
+    case wire::NEW_VIEW:
+      on_new_view(message);
+      break;
+    case wire::STATUS:
+      on_status(message);
+      break;
+    case wire::COMMIT_CERTIFICATE:
+      on_commit_certificate(message);
+      break;
+    case wire::CHECKPOINT_CERTIFICATE:
+      on_checkpoint_certificate(message);
+      break;
+    case wire::FETCH_STATE:
+      on_fetch_state(message);
+      break;
+    case wire::STATE_CHUNK:
+      on_state_chunk(message);
+      break;
+    default:
+      drop("kind a replica does not handle");
+      break;
   }
   return end_step();
 }
@@ -75,6 +118,7 @@ Actions Replica::Core::on_message(const Message& message, Instant now) {
 Actions Replica::Core::on_tick(Instant now) {
   begin_step(now);
   if (now_ >= next_status_at_) broadcast_status();
+  update_rejoin();
   if (view_timer_ && now_ >= *view_timer_) on_view_timer();
   try_propose();
   maybe_start_state_transfer();
@@ -102,13 +146,15 @@ Instant Replica::Core::next_deadline() const {
     }
   }
   if (stable_.seq > last_executed_ && !fetch_)
-    deadline = std::min(deadline, behind_since_ + kCatchUpGraceIntervals * options_.status_interval);
+    deadline =
+        std::min(deadline, behind_since_ + kCatchUpGraceIntervals * options_.status_interval);
   return std::max(deadline, now_ + 1);
 }
 
 ReplicaStatus Replica::Core::status() const {
-  return ReplicaStatus{view_,         view_changing_,  last_executed_,  stable_.seq,
-                       log_.size(),   pending_.size(), clients_.size(), views_entered_};
+  return ReplicaStatus{view_,           view_changing_, last_executed_,
+                       stable_.seq,     log_.size(),    pending_.size(),
+                       clients_.size(), views_entered_, rejoin_.has_value()};
 }
 
 // --- plumbing -------------------------------------------------------------------------
@@ -117,10 +163,19 @@ void Replica::Core::begin_step(Instant now) {
   PHALANX_ASSERT(now >= now_, "monotonic time went backwards");
   PHALANX_ASSERT(out_.empty(), "a step began while another was unfinished");
   now_ = now;
+  recovered_ = true;  // recover() comes before any other input or not at all
+  // Before anything this step may send: a crash now must not bring the replica back as
+  // one that remembers nothing and knows it not.
+  if (rejoin_record_due_) {
+    rejoin_record_due_ = false;
+    persist_rejoin();
+  }
 }
 
 Actions Replica::Core::end_step() {
   if constexpr (PHALANX_INVARIANTS_ENABLED) check_invariants();
+  // Taken last, so that its re-stated records include everything this step persisted.
+  if (snapshot_due_) out_.snapshot = take_snapshot();
   Actions actions = std::move(out_);
   out_ = Actions{};
   return actions;
@@ -131,9 +186,17 @@ core::EnvelopePtr Replica::Core::sign(wire::Kind kind, Bytes payload) {
       seal(signer_, verifier_.cluster_id, kind, id_, std::move(payload)));
 }
 
-void Replica::Core::persist(const EnvelopePtr& envelope) {
-  out_.persist.push_back(
-      DurableRecord{envelope->kind(), std::make_shared<const Bytes>(encode(*envelope))});
+core::EnvelopePtr Replica::Core::publish(wire::Kind kind, Bytes payload,
+                                         std::optional<ReplicaId> to) {
+  PHALANX_ASSERT(
+      may_vote() || (kind != wire::PRE_PREPARE && kind != wire::PREPARE && kind != wire::COMMIT &&
+                     kind != wire::VIEW_CHANGE && kind != wire::NEW_VIEW),
+      "a rejoining replica signed a vote");
+  auto envelope = sign(kind, std::move(payload));
+  auto bytes = std::make_shared<const Bytes>(encode(*envelope));
+  persist(DurableRecord::Type::kSigned, bytes);
+  send_bytes(kind, std::move(bytes), to);
+  return envelope;
 }
 
 void Replica::Core::send(const EnvelopePtr& envelope, std::optional<ReplicaId> to) {
@@ -153,8 +216,8 @@ void Replica::Core::drop(std::string_view why) {
   event(Event::Type::kDroppedMessage, 0, std::string(why));
 }
 
-void Replica::Core::report_evidence(ReplicaId replica, std::string what,
-                                    const EnvelopePtr& first, const EnvelopePtr& second) {
+void Replica::Core::report_evidence(ReplicaId replica, std::string what, const EnvelopePtr& first,
+                                    const EnvelopePtr& second) {
   event(Event::Type::kEvidence, replica, what);
   out_.evidence.push_back(Evidence{replica, std::move(what),
                                    std::make_shared<const Bytes>(encode(*first)),
@@ -168,10 +231,10 @@ void Replica::Core::record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaI
   if (inserted || (it->second.digest == digest && it->second.state_size == state_size)) return;
   // The same replica signed two different digests for one slot: proof of a fault (S5).
   // The first vote stands; the second is evidence, not a vote.
-  report_evidence(sender,
-                  "two " + std::string(what) + "s with different digests for seq " +
-                      std::to_string(seq),
-                  it->second.envelope, envelope);
+  report_evidence(
+      sender,
+      "two " + std::string(what) + "s with different digests for seq " + std::to_string(seq),
+      it->second.envelope, envelope);
 }
 
 core::Slot& Replica::Core::slot_at(Seq seq) {

@@ -7,6 +7,8 @@
 //   view_change.cc      view changes and new views (4.4, 4.5.2)
 //   retransmission.cc   status messages and certificates for lagging peers (5.2)
 //   state_transfer.cc   fetching a certified checkpoint's state in chunks (5.3.2)
+//   durability.cc       what is made durable, snapshots, and recovery after a restart
+//   rejoin.cc           a replica that lost its durable state abstains until it is safe
 
 #include <deque>
 #include <map>
@@ -34,6 +36,7 @@ class Replica::Core {
 
   Actions on_message(const Message& message, Instant now);
   Actions on_tick(Instant now);
+  Result<Actions> recover(const DurableState& state, Instant now);
   Instant next_deadline() const;
   ReplicaStatus status() const;
   ReplicaId id() const { return id_; }
@@ -86,9 +89,10 @@ class Replica::Core {
   void begin_step(Instant now);
   Actions end_step();
   EnvelopePtr sign(wire::Kind kind, Bytes payload);
+  // Signs, makes durable (DurableRecord::kSigned) and sends to `to` (nullopt: everyone).
+  EnvelopePtr publish(wire::Kind kind, Bytes payload, std::optional<ReplicaId> to = std::nullopt);
   void send(const EnvelopePtr& envelope, std::optional<ReplicaId> to);
   void send_bytes(wire::Kind kind, SharedBytes bytes, std::optional<ReplicaId> to);
-  void persist(const EnvelopePtr& envelope);
   void event(Event::Type type, std::uint64_t value, std::string detail = {});
   void report_evidence(ReplicaId replica, std::string what, const EnvelopePtr& first,
                        const EnvelopePtr& second);
@@ -96,8 +100,8 @@ class Replica::Core {
   bool is_primary() const { return quorums_.primary(view_) == id_; }
   bool in_window(Seq seq) const { return seq > stable_.seq && seq <= stable_.seq + window_; }
   void record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaId sender,
-                   const crypto::Digest& digest, const EnvelopePtr& envelope,
-                   std::string_view what, Seq seq, std::uint64_t state_size = 0);
+                   const crypto::Digest& digest, const EnvelopePtr& envelope, std::string_view what,
+                   Seq seq, std::uint64_t state_size = 0);
 
   // --- normal_case.cc --------------------------------------------------------------------
   void on_request(const Message& message);
@@ -153,6 +157,26 @@ class Replica::Core {
   void on_checkpoint_certificate(const Message& message);
   void retransmit_slots_to(ReplicaId peer, Seq after);
 
+  // --- durability.cc -------------------------------------------------------------------
+  void persist(DurableRecord::Type type, SharedBytes bytes);
+  void persist_envelope(DurableRecord::Type type, const EnvelopePtr& envelope);
+  void persist_votes(DurableRecord::Type type, Seq seq, const core::Slot& slot,
+                     const std::map<ReplicaId, core::Vote>& votes, std::size_t count);
+  void persist_stable_proof();
+  void request_snapshot() { snapshot_due_ = true; }
+  std::optional<Snapshot> take_snapshot();
+  std::vector<DurableRecord> live_records() const;
+  class Recovery;  // recovery.cc: rebuilds the state from a DurableState
+
+  // --- rejoin.cc ----------------------------------------------------------------------
+  // False while a replica that lost its durable state may still conflict with what it
+  // signed before: it then signs no pre-prepare, prepare, commit, view change or new view.
+  bool may_vote() const { return !rejoin_; }
+  void note_peer_status(ReplicaId peer);
+  void update_rejoin();
+  void persist_rejoin();
+  DurableRecord rejoin_record() const;
+
   // --- state_transfer.cc --------------------------------------------------------------
   void maybe_start_state_transfer();
   void request_next_chunk();
@@ -207,6 +231,18 @@ class Replica::Core {
     Seq last_executed = 0;
   };
   std::map<ReplicaId, PeerPosition> peers_;  // at most n - 1 entries
+
+  // Rejoining without durable state (ReplicaSetup::rejoin; rejoin.cc).
+  struct RejoinGuard {
+    Instant started_at = 0;
+    std::set<ReplicaId> heard;   // peers whose STATUS arrived since the start
+    std::optional<Seq> horizon;  // votes resume once stable and executed reach it
+  };
+  std::optional<RejoinGuard> rejoin_;
+  bool rejoin_record_due_ = false;  // the first step makes the rejoin durable
+  // Durability.
+  bool snapshot_due_ = false;  // the stable checkpoint's state is to be made durable
+  bool recovered_ = false;     // recover() ran, or the replica stepped (it is too late)
 
   // Timers.
   Instant now_ = 0;

@@ -20,6 +20,7 @@ void Replica::Core::on_status(const Message& message) {
   ReplicaId peer = message.sender;
   if (peer == id_) return;
   peers_[peer] = PeerPosition{status.view(), status.view_changing(), status.last_executed()};
+  note_peer_status(peer);
   update_request_timer();
   if (status.stable_seq() < stable_.seq && !stable_.proof.empty()) {
     wire::CheckpointCertificate certificate;
@@ -81,11 +82,13 @@ void Replica::Core::on_commit_certificate(const Message& message) {
   // batch can commit at this sequence number in any view (PBFT 4.4); executing it is safe.
   if (slot.has_pre_prepare() && batch->view() == view_ &&
       *crypto::Digest::from_bytes(batch->digest()) != slot.digest)
-    report_evidence(quorums_.primary(view_),
-                    "two pre-prepares for view " + std::to_string(view_) + " seq " +
-                        std::to_string(seq),
-                    slot.pre_prepare,
-                    std::make_shared<const wire::Envelope>(certificate.pre_prepare()));
+    report_evidence(
+        quorums_.primary(view_),
+        "two pre-prepares for view " + std::to_string(view_) + " seq " + std::to_string(seq),
+        slot.pre_prepare, std::make_shared<const wire::Envelope>(certificate.pre_prepare()));
+  // Durable before the batch's replies leave (S4); kept whole, pre-prepare included.
+  persist(DurableRecord::Type::kCommitCertificate,
+          std::make_shared<const Bytes>(message.envelope->payload()));
   mark_committed(slot, std::move(batch), certificate);
 }
 

@@ -55,8 +55,8 @@ void Replica::Core::on_fetch_state(const Message& message) {
   wire::StateChunk chunk;
   chunk.set_seq(stable_.seq);
   chunk.set_chunk_index(request.chunk_index());
-  chunk.set_data(Bytes(core::chunk_of(*stable_.state, request.chunk_index(),
-                                      options_.state_chunk_bytes)));
+  chunk.set_data(
+      Bytes(core::chunk_of(*stable_.state, request.chunk_index(), options_.state_chunk_bytes)));
   for (const auto& sibling : stable_tree_->path(request.chunk_index()))
     chunk.add_merkle_path(sibling.bytes());
   send(sign(wire::STATE_CHUNK, encode(chunk)), message.sender);
@@ -67,7 +67,8 @@ void Replica::Core::on_state_chunk(const Message& message) {
   if (!fetch_ || chunk.seq() != fetch_->seq || chunk.chunk_index() != fetch_->next_chunk)
     return drop("state chunk not asked for");
   std::vector<crypto::Digest> path;
-  for (const auto& sibling : chunk.merkle_path()) path.push_back(*crypto::Digest::from_bytes(sibling));
+  for (const auto& sibling : chunk.merkle_path())
+    path.push_back(*crypto::Digest::from_bytes(sibling));
   if (!core::merkle_verify(fetch_->digest, fetch_->state_size, chunk.chunk_index(),
                            fetch_->chunk_count, chunk.data(), path)) {
     // A lying (or corrupted) peer: this chunk is worthless, ask someone else.
@@ -96,7 +97,10 @@ void Replica::Core::finish_state_transfer() {
   fetch_.reset();
   last_executed_ = seq;
   next_seq_ = std::max(next_seq_, seq);
-  if (stable_.seq == seq) stable_.state = state;
+  if (stable_.seq == seq) {
+    stable_.state = state;
+    request_snapshot();  // the log below is gone from memory; the state must be durable
+  }
   own_checkpoints_.clear();
   for (auto it = pending_.begin(); it != pending_.end();) {
     const auto* entry = clients_.find(it->first);

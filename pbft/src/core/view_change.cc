@@ -13,7 +13,8 @@ namespace phalanx::pbft {
 // it when it waits for nothing; restarts it when a request executes while others wait.
 void Replica::Core::update_request_timer(bool progress) {
   if (view_changing_) return;  // the view-change timer is governed by 2f+1 VIEW-CHANGEs
-  if (pending_.empty() || is_primary() || catching_up()) {
+  // A rejoining replica may not sign a VIEW-CHANGE (rejoin.cc): it follows the others.
+  if (pending_.empty() || is_primary() || catching_up() || !may_vote()) {
     view_timer_.reset();
     return;
   }
@@ -74,12 +75,11 @@ void Replica::Core::start_view_change(View new_view) {
 
   for (auto& [seq, slot] : log_) slot.begin_view(view_, now_);
 
-  auto envelope = sign(wire::VIEW_CHANGE, encode(view_change));
-  persist(envelope);
-  send(envelope, std::nullopt);
+  auto envelope = publish(wire::VIEW_CHANGE, encode(view_change));
   own_view_change_ = envelope;
-  store_view_change(id_, ViewChangeRecord{envelope, std::make_shared<const wire::ViewChange>(
-                                                        std::move(view_change))});
+  store_view_change(
+      id_,
+      ViewChangeRecord{envelope, std::make_shared<const wire::ViewChange>(std::move(view_change))});
   view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(view_));
   maybe_send_new_view();
   maybe_start_view_change_timer();
@@ -92,9 +92,9 @@ void Replica::Core::on_view_change(const Message& message) {
   View target = view_change.new_view();
   if (target < view_ || (target == view_ && !view_changing_))
     return drop("view change for a view already entered");
-  store_view_change(message.sender,
-                    ViewChangeRecord{message.envelope,
-                                     std::make_shared<const wire::ViewChange>(view_change)});
+  store_view_change(
+      message.sender,
+      ViewChangeRecord{message.envelope, std::make_shared<const wire::ViewChange>(view_change)});
   maybe_join_view_change();
   if (view_changing_ && target == view_) maybe_send_new_view();
   maybe_start_view_change_timer();
@@ -122,6 +122,7 @@ void Replica::Core::store_view_change(ReplicaId sender, ViewChangeRecord record)
 // PBFT 4.5.2: f+1 replicas asking for views above ours include a correct one, so a view
 // change is under way: join the smallest of those views rather than wait for our timer.
 void Replica::Core::maybe_join_view_change() {
+  if (!may_vote()) return;  // it enters the new view when the NEW-VIEW comes
   std::uint32_t above = 0;
   View smallest = 0;
   for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it) {
@@ -169,9 +170,7 @@ void Replica::Core::maybe_send_new_view() {
     *pre_prepare.mutable_requests() = reproposal.batch->requests();
     *new_view.add_pre_prepares() = *sign(wire::PRE_PREPARE, encode(pre_prepare));
   }
-  auto envelope = sign(wire::NEW_VIEW, encode(new_view));
-  persist(envelope);
-  send(envelope, std::nullopt);
+  auto envelope = publish(wire::NEW_VIEW, encode(new_view));
   new_view_ = envelope;
   enter_new_view(view_, chosen, new_view.pre_prepares());
 }
@@ -193,13 +192,16 @@ void Replica::Core::on_new_view(const Message& message) {
   core::NewViewPlan plan = core::plan_new_view(chosen, window_);
   if (!core::matches_plan(plan, new_view.pre_prepares())) {
     drop("new view whose re-proposals do not follow from its view changes");
-    if (view >= view_) {
+    if (view >= view_ && may_vote()) {
       view_ = view;  // so that the next view change targets view + 1
       timeouts_.on_view_failed();
       start_view_change(view + 1);
     }
     return;
   }
+  // Durable before our PREPAREs for its re-proposals, which it holds; and it is how a
+  // restarted replica knows the view it was in.
+  persist_envelope(DurableRecord::Type::kNewView, message.envelope);
   new_view_ = message.envelope;
   view_ = view;
   enter_new_view(view, chosen, new_view.pre_prepares());
@@ -243,8 +245,8 @@ void Replica::Core::enter_new_view(
 
   // Requests not re-proposed go back to the new primary's queue.
   for (auto& [client, pending] : pending_) pending.proposed = false;
-  next_seq_ = std::max(plan.min_s, plan.reproposals.empty() ? plan.min_s
-                                                            : plan.reproposals.back().seq);
+  next_seq_ =
+      std::max(plan.min_s, plan.reproposals.empty() ? plan.min_s : plan.reproposals.back().seq);
   next_seq_ = std::max(next_seq_, last_executed_);
 
   for (const auto& envelope : proposals) {

@@ -38,8 +38,8 @@ namespace {
 void metric(std::string& out, const char* type, const char* name, const char* help,
             const std::atomic<std::uint64_t>& value) {
   out += std::string("# HELP phalanx_") + name + " " + help + "\n# TYPE phalanx_" + name + " " +
-         type + "\nphalanx_" + name + " " +
-         std::to_string(value.load(std::memory_order_relaxed)) + "\n";
+         type + "\nphalanx_" + name + " " + std::to_string(value.load(std::memory_order_relaxed)) +
+         "\n";
 }
 }  // namespace
 
@@ -62,19 +62,27 @@ std::string Metrics::render() const {
   counter("checkpoints_stable_total", "Checkpoints that became stable.", checkpoints_stable);
   counter("state_transfers_total", "State transfers completed.", state_transfers);
   counter("evidence_total", "Proofs of equivocation by other replicas.", evidence);
-  counter("records_persisted_total", "Signed records made durable.", records_persisted);
+  counter("records_persisted_total", "Records made durable (signed messages, certificates).",
+          records_persisted);
+  counter("storage_syncs_total", "Data syncs (fdatasync) by the storage; one per group commit.",
+          storage_syncs);
+  counter("storage_bytes_total", "Bytes appended to the durable log.", storage_bytes);
+  counter("snapshots_saved_total", "Stable checkpoint states saved as snapshots.", snapshots_saved);
   counter("replies_sent_total", "Replies sent to clients.", replies_sent);
   counter("replies_unroutable_total", "Replies for clients with no known connection.",
           replies_unroutable);
   counter("dropped_by_core_total", "Valid messages the protocol had no use for.", dropped_by_core);
-  out += "# HELP phalanx_rejected_messages_total Received messages rejected at the edge.\n"
-         "# TYPE phalanx_rejected_messages_total counter\n";
+  out +=
+      "# HELP phalanx_rejected_messages_total Received messages rejected at the edge.\n"
+      "# TYPE phalanx_rejected_messages_total counter\n";
   for (std::size_t i = 0; i < rejected.size(); ++i) {
     out += "phalanx_rejected_messages_total{reason=\"" +
            std::string(pbft::to_string(static_cast<pbft::Rejection>(i))) + "\"} " +
            std::to_string(rejected[i].load(std::memory_order_relaxed)) + "\n";
   }
   gauge("view", "Current view.", view);
+  gauge("rejoining", "1 while this replica rejoins without durable state and does not vote.",
+        rejoining);
   gauge("view_changing", "1 while a view change is under way.", view_changing);
   gauge("last_executed", "Last executed sequence number.", last_executed);
   gauge("stable_checkpoint", "Sequence number of the stable checkpoint.", stable_seq);

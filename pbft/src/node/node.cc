@@ -8,14 +8,28 @@ namespace phalanx::node {
 namespace {
 std::string_view event_name(pbft::Event::Type type) {
   switch (type) {
-    case pbft::Event::Type::kViewChangeStarted: return "view change started";
-    case pbft::Event::Type::kViewEntered: return "view entered";
-    case pbft::Event::Type::kCheckpointStable: return "checkpoint stable";
-    case pbft::Event::Type::kStateTransferStarted: return "state transfer started";
-    case pbft::Event::Type::kStateTransferDone: return "state transfer done";
-    case pbft::Event::Type::kEvidence: return "evidence";
-    case pbft::Event::Type::kStateDiverged: return "state diverged";
-    case pbft::Event::Type::kDroppedMessage: return "dropped";
+    case pbft::Event::Type::kViewChangeStarted:
+      return "view change started";
+    case pbft::Event::Type::kViewEntered:
+      return "view entered";
+    case pbft::Event::Type::kCheckpointStable:
+      return "checkpoint stable";
+    case pbft::Event::Type::kStateTransferStarted:
+      return "state transfer started";
+    case pbft::Event::Type::kStateTransferDone:
+      return "state transfer done";
+    case pbft::Event::Type::kEvidence:
+      return "evidence";
+    case pbft::Event::Type::kStateDiverged:
+      return "state diverged";
+    case pbft::Event::Type::kDroppedMessage:
+      return "dropped";
+    case pbft::Event::Type::kRecovered:
+      return "recovered from durable state: last executed";
+    case pbft::Event::Type::kRejoinHorizon:
+      return "rejoining: votes resume at seq";
+    case pbft::Event::Type::kRejoined:
+      return "rejoined: voting again at seq";
   }
   return "event";
 }
@@ -30,7 +44,7 @@ std::shared_ptr<spdlog::logger> default_logger(pbft::ReplicaId id) {
 }  // namespace
 
 Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& application,
-           std::unique_ptr<net::Transport> transport, std::unique_ptr<Storage> storage,
+           std::unique_ptr<net::Transport> transport, std::unique_ptr<storage::Storage> storage,
            std::shared_ptr<const net::Clock> clock, std::shared_ptr<spdlog::logger> logger)
     : options_(std::move(options)),
       application_(application),
@@ -39,6 +53,7 @@ Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& applic
       clock_(std::move(clock)),
       log_(logger ? std::move(logger) : default_logger(options_.id)) {
   pbft::ReplicaSetup setup{options_.verifier, options_.id, std::move(key), options_.replica};
+  setup.rejoin = options_.rejoin;
   replica_ = std::make_unique<pbft::Replica>(std::move(setup), application_, now());
   status_ = replica_->status();
 }
@@ -56,14 +71,46 @@ void Node::start() {
   });
 }
 
-void Node::stop() { stop_requested_.store(true); }
+void Node::stop() {
+  stop_requested_.store(true);
+}
 
 pbft::ReplicaStatus Node::status() const {
   std::lock_guard lock(status_mutex_);
   return status_;
 }
 
+Status Node::recover() {
+  PHALANX_ASSERT(!recovered_, "Node::recover called twice");
+  recovered_ = true;
+  auto loaded = storage_->load();
+  if (!loaded.ok()) return loaded.error();
+  const pbft::DurableState& state = loaded.value();
+  if (state.empty()) {
+    log_->info("replica {}: no durable state: {}", options_.id,
+               options_.rejoin ? "rejoining, without voting until it is safe" : "a new replica");
+    return ok_status();
+  }
+  if (options_.rejoin)
+    return Error{"rejoining needs an empty storage, but it holds state (discard it first)"};
+  auto recovered = replica_->recover(state, now());
+  if (!recovered.ok()) return recovered.error();
+  pbft::ReplicaStatus position = replica_->status();
+  log_->info(
+      "replica {}: recovered from {} (snapshot at seq {}, {} records): view {}{}, "
+      "last executed {}, stable checkpoint {}",
+      options_.id, state.snapshot ? "a snapshot and the log" : "the log",
+      state.snapshot ? state.snapshot->seq : 0, state.records.size(), position.view,
+      position.view_changing ? " (changing)" : "", position.last_executed, position.stable_seq);
+  // The re-execution's records are made durable now; its messages leave when run() does.
+  add_to_group(std::move(recovered).value());
+  return ok_status();
+}
+
 Status Node::run() {
+  if (!recovered_) {
+    if (Status recovered = recover(); !recovered.ok()) return recovered;
+  }
   running_.store(true);
   log_->info("replica {} running (n={}, f={}, cluster {})", options_.id,
              options_.verifier.quorums().n, options_.verifier.quorums().f(),
@@ -75,16 +122,17 @@ Status Node::run() {
     std::uint64_t current = now();
     auto wait = std::chrono::milliseconds(0);
     if (deadline > current)
-      wait = std::min(options_.idle_wait_max,
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::nanoseconds(deadline - current)) + std::chrono::milliseconds(1));
+      wait = std::min(options_.idle_wait_max, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::nanoseconds(deadline - current)) +
+                                                  std::chrono::milliseconds(1));
     inbound.clear();
-    transport_->receive(inbound, options_.receive_batch_max, wait);
+    if (group_.empty()) transport_->receive(inbound, options_.receive_batch_max, wait);
     for (auto& message : inbound) {
       if (error_) break;
       step_inbound(message);
     }
-    if (!error_ && now() >= replica_->next_deadline()) carry_out(replica_->on_tick(now()));
+    if (!error_ && now() >= replica_->next_deadline()) add_to_group(replica_->on_tick(now()));
+    if (!error_) flush_group();
     update_gauges();
     if (digest_requested_.exchange(false)) publish_state_digest();
   }
@@ -116,22 +164,53 @@ void Node::step_inbound(net::Inbound& inbound) {
       if (arrival.first < request.request_id()) arrival = {request.request_id(), now()};
     }
   }
-  carry_out(replica_->on_message(message, now()));
+  add_to_group(replica_->on_message(message, now()));
 }
 
-void Node::carry_out(const pbft::Actions& actions) {
-  if (!actions.persist.empty()) {
-    Status persisted = storage_->append(actions.persist);
-    if (!persisted.ok()) {
-      // Sending what is not durable could make this replica equivocate after a restart.
-      error_ = Error{"storage failed, stopping before sending: " + persisted.error().message};
-      return;
-    }
-    metrics_.records_persisted.fetch_add(actions.persist.size(), std::memory_order_relaxed);
+void Node::add_to_group(pbft::Actions actions) {
+  bool closes = actions.snapshot.has_value();
+  group_.push_back(std::move(actions));
+  // The snapshot re-states everything up to its step; later steps' records must go
+  // after it (actions.h).
+  if (closes) flush_group();
+}
+
+// Carries out the group in the order actions.h prescribes: every record with one sync,
+// the snapshot (at most one: it closes the group), then every message and reply.
+void Node::flush_group() {
+  if (group_.empty() || error_) return;
+  std::vector<pbft::DurableRecord> records;
+  for (const auto& actions : group_)
+    records.insert(records.end(), actions.persist.begin(), actions.persist.end());
+  Status persisted = storage_->append(records);
+  for (const auto& actions : group_) {
+    if (!persisted.ok() || !actions.snapshot) continue;
+    auto started = std::chrono::steady_clock::now();
+    persisted = storage_->save_snapshot(*actions.snapshot);
+    log_->info("snapshot at seq {} saved: {} bytes of state, {} records, {} ms",
+               actions.snapshot->seq, actions.snapshot->state->size(),
+               actions.snapshot->records.size(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count());
   }
-  send_all(actions);
-  deliver_replies(actions);
-  observe(actions);
+  if (!persisted.ok()) {
+    // Sending what is not durable could make this replica equivocate after a restart.
+    error_ = Error{"storage failed, stopping before sending: " + persisted.error().message};
+    group_.clear();
+    return;
+  }
+  metrics_.records_persisted.fetch_add(records.size(), std::memory_order_relaxed);
+  for (const auto& actions : group_) {
+    send_all(actions);
+    deliver_replies(actions);
+    observe(actions);
+  }
+  group_.clear();
+  storage::StorageStats stats = storage_->stats();
+  metrics_.storage_syncs.store(stats.syncs, std::memory_order_relaxed);
+  metrics_.storage_bytes.store(stats.bytes, std::memory_order_relaxed);
+  metrics_.snapshots_saved.store(stats.snapshots, std::memory_order_relaxed);
   std::lock_guard lock(status_mutex_);
   status_ = replica_->status();
 }
@@ -191,15 +270,20 @@ void Node::log_event(const pbft::Event& event) {
     case Type::kViewChangeStarted:
       metrics_.view_changes_started.fetch_add(1, std::memory_order_relaxed);
       break;
-    case Type::kViewEntered: metrics_.views_entered.fetch_add(1, std::memory_order_relaxed); break;
+    case Type::kViewEntered:
+      metrics_.views_entered.fetch_add(1, std::memory_order_relaxed);
+      break;
     case Type::kCheckpointStable:
       metrics_.checkpoints_stable.fetch_add(1, std::memory_order_relaxed);
       break;
     case Type::kStateTransferDone:
       metrics_.state_transfers.fetch_add(1, std::memory_order_relaxed);
       break;
-    case Type::kEvidence: metrics_.evidence.fetch_add(1, std::memory_order_relaxed); break;
-    default: break;
+    case Type::kEvidence:
+      metrics_.evidence.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      break;
   }
   auto level = event.type == Type::kStateDiverged ? spdlog::level::err : spdlog::level::info;
   log_->log(level, "{} value={}{}{}", event_name(event.type), event.value,
@@ -248,7 +332,8 @@ std::string Node::status_json() {
                      ",\"view_changing\":" + (current.view_changing ? "true" : "false") +
                      ",\"last_executed\":" + std::to_string(current.last_executed) +
                      ",\"stable_seq\":" + std::to_string(current.stable_seq) +
-                     ",\"pending_requests\":" + std::to_string(current.pending_requests);
+                     ",\"pending_requests\":" + std::to_string(current.pending_requests) +
+                     ",\"rejoining\":" + (current.rejoining ? "true" : "false");
   if (digest)
     json += ",\"state_digest_seq\":" + std::to_string(digest->seq) + ",\"state_digest\":\"" +
             digest->digest.hex() + "\"";
@@ -264,6 +349,7 @@ void Node::update_gauges() {
   metrics_.log_slots.store(status.log_slots, std::memory_order_relaxed);
   metrics_.pending_requests.store(status.pending_requests, std::memory_order_relaxed);
   metrics_.client_table_size.store(status.client_table_size, std::memory_order_relaxed);
+  metrics_.rejoining.store(status.rejoining ? 1 : 0, std::memory_order_relaxed);
   net::TransportStats stats = transport_->stats();
   if (stats.peer_connects != peer_connects_ || stats.peer_disconnects != peer_disconnects_) {
     log_->info("peer connections: {} connects, {} disconnects so far", stats.peer_connects,

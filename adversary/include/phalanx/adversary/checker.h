@@ -3,22 +3,34 @@
 //
 // A History is filled by whoever observes a run (the simulator, a process test, a test
 // that fabricates one to prove the checker can fail); check() knows nothing of how it was
-// filled. It records, per replica, the batches executed in the order they were executed
-// and the state-transfer jumps; the requests correct clients submitted; the results they
-// accepted; and who was accused of equivocation.
+// filled. It records, per replica, the batches executed in the order they were executed,
+// the state-transfer jumps, crashes and restarts; what each replica signed and sent; the
+// requests correct clients submitted; the results they accepted; and who was accused of
+// equivocation.
 //
 // Properties checked (DESIGN.md "Promised"), on correct replicas and clients only:
 // - S1 agreement: no two replicas executed different batches at one seq (the same digest
 //   executed with different requests or duplicate flags counts as different).
 // - S2 total order: each replica executes seqs 1, 2, 3, ... with no gap or repeat, except
 //   across a state transfer to seq S, after which the next seq is S + 1 (S must not be
-//   behind what the replica had executed: that would be a rollback).
-//   With S1, histories are then prefixes of one another.
-// - S3 exactly-once: a replica executes a (client, request id) at most once (entries
-//   flagged duplicate are skipped by the replica, so they do not count).
+//   behind what the replica had executed: that would be a rollback), and across a
+//   restart from durable state at seq S (a snapshot), after which it is S + 1 too: a
+//   restarted replica executes again what it had executed above its snapshot, and S1
+//   then requires the same batches. With S1, histories are then prefixes of one another.
+// - S3 exactly-once: a replica executes a (client, request id) at most once in one life
+//   (entries flagged duplicate are skipped by the replica, so they do not count; after a
+//   restart at S, what it executed above S counts as not executed).
+// - S4 durability: every result a client accepted was executed by a correct replica, at
+//   some seq s, and at the end some correct replica that is up has a state at or past s
+//   (its last execution, state transfer or restart is at s or later). With S1 and S2 that
+//   state contains the request; a cluster that lost it would have had to execute another
+//   batch at s (an S1 violation) or stay below s.
 // - S3 validity: every executed non-duplicate request was submitted by a correct client
 //   with that payload digest.
-// - S5 accountability: no correct replica is accused.
+// - S5 accountability: no correct replica is accused, and no correct replica signed two
+//   different messages of one kind for one slot (PRE-PREPARE, PREPARE or COMMIT for a
+//   (view, seq); CHECKPOINT for a seq; VIEW-CHANGE or NEW-VIEW for a view), restarts
+//   included: that is what a replica that forgot what it signed would do.
 // - Completion (L1 once the run is long enough): every submitted request was accepted.
 //
 // Thread-safety: none.
@@ -26,11 +38,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "phalanx.pb.h"
 #include "phalanx/crypto/digest.h"
 #include "phalanx/crypto/keys.h"
 #include "phalanx/pbft/actions.h"
@@ -43,6 +57,7 @@ enum class Property {
   kTotalOrder,      // S2
   kExactlyOnce,     // S3
   kValidity,        // S3
+  kDurability,      // S4
   kAccountability,  // S5
   kCompletion,      // L1
 };
@@ -64,15 +79,31 @@ struct RequestRecord {
   bool operator==(const RequestRecord&) const = default;
 };
 
-// One step of a replica's history: a batch it executed, or a jump by state transfer.
+// One step of a replica's history: a batch it executed, a jump by state transfer, a
+// crash, or a restart from its durable state.
 struct HistoryStep {
-  enum class Kind { kExecuted, kStateTransfer };
+  enum class Kind { kExecuted, kStateTransfer, kCrash, kRestart };
   Kind kind = Kind::kExecuted;
-  pbft::Seq seq = 0;  // executed seq, or the seq whose state was adopted
+  // Executed seq; the seq whose state was adopted (transfer) or restored (restart: its
+  // snapshot's, 0 without one); unused for a crash.
+  pbft::Seq seq = 0;
   crypto::Digest digest;
   std::vector<RequestRecord> requests;
 
   bool operator==(const HistoryStep&) const = default;
+};
+
+// A message a replica signed and sent, reduced to its slot and a digest of what it says
+// there. Two with the same kind and slot but different content conflict (S5).
+struct SignedMessage {
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  pbft::View view = 0;  // PRE-PREPARE, PREPARE, COMMIT; VIEW-CHANGE (its new view); NEW-VIEW
+  pbft::Seq seq = 0;    // PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT
+  crypto::Digest content;
+
+  bool operator==(const SignedMessage&) const = default;
+  // nullopt for kinds without a slot (REPLY, STATUS, ...) and undecodable payloads.
+  static std::optional<SignedMessage> of(const wire::Envelope& envelope);
 };
 
 class History {
@@ -84,6 +115,10 @@ class History {
   void record_executed(pbft::ReplicaId replica, const pbft::ExecutedBatch& batch);
   void record_executed(pbft::ReplicaId replica, HistoryStep step);
   void record_state_transfer(pbft::ReplicaId replica, pbft::Seq seq);
+  void record_crash(pbft::ReplicaId replica);
+  void record_restart(pbft::ReplicaId replica, pbft::Seq snapshot_seq);
+  // The first conflicting pair per replica is kept (as the checker's evidence).
+  void record_signed(pbft::ReplicaId replica, const SignedMessage& message);
   void record_submitted(const crypto::PublicKey& client, pbft::RequestId request_id,
                         const crypto::Digest& payload_digest);
   void record_accepted(const crypto::PublicKey& client, pbft::RequestId request_id,
@@ -115,12 +150,27 @@ class History {
   std::vector<std::vector<HistoryStep>> steps_;  // by replica id
   std::map<Key, crypto::Digest> submitted_;      // -> payload digest
   std::map<Key, Bytes> accepted_;                // -> result
+  struct SlotKey {
+    wire::Kind kind;
+    pbft::View view;
+    pbft::Seq seq;
+    auto operator<=>(const SlotKey&) const = default;
+  };
+  struct Conflict {
+    SignedMessage first;
+    SignedMessage second;
+    bool operator==(const Conflict&) const = default;
+  };
+
   std::vector<Accusation> accusations_;
   std::set<pbft::ReplicaId> faulty_;
+  std::vector<std::map<SlotKey, crypto::Digest>> signed_;  // by replica id
+  std::map<pbft::ReplicaId, Conflict> conflicts_;          // the first, per replica
 };
 
 struct CheckOptions {
   bool completion = true;  // off for runs cut short on purpose
+  bool durability = true;  // off for runs that end with every correct replica down
 };
 
 // Checks every property; returns the violations found (empty: the history passes). At

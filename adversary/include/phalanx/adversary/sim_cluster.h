@@ -22,10 +22,21 @@
 // - Network: SimNetwork's rules and connectivity, changed at scheduled instants
 //   (schedule with a NetworkChange).
 // - Process crash (crash, schedule_crash; `silent` is a crash at time 0): the replica
-//   never steps again, nothing is delivered to it, and nothing more it asked to send
+//   stops stepping, nothing is delivered to it, and nothing more it asked to send
 //   leaves, not even the rest of the step in which it crashed. What it sent before is
 //   already on the wire and stays in flight. Its history up to the crash is still checked:
 //   a replica that stopped must not have diverged before it stopped.
+// - Storage (SimClusterOptions::storage): each replica makes its records durable before
+//   anything of the same step is sent, as node::Node does, in a storage::MemoryStorage or
+//   in a storage::LogStorage on a simulated disk of its own (storage::SimFileSystem).
+//   On the simulated disk a crash is a power cut that loses what was not synced, keeps a
+//   random prefix of it, or keeps it all (the crash's CrashPolicy); crash_while_persisting
+//   makes the replica's next sync fail and crashes it there, so that its last records may
+//   be torn; disk() gives the disk itself, e.g. to flip bits.
+// - Restart (restart, schedule_restart): a crashed replica starts again with a fresh
+//   application and recovers from its storage (pbft::Replica::recover). If its storage
+//   refuses to load (corruption), it stays down, as phalanx-replica exits; rejoin()
+//   then starts it without its state, in the rejoining mode (ReplicaSetup::rejoin).
 // - Process pause (pause): between `from` and `until` the replica does not step. What the
 //   network delivers to it meanwhile is held, in order, as a socket buffer would hold it
 //   (at most kHeldMessagesMax; beyond that, lost and counted), and handed to it when it
@@ -65,6 +76,8 @@
 #include "phalanx/pbft/options.h"
 #include "phalanx/pbft/replica.h"
 #include "phalanx/pbft/wire.h"
+#include "phalanx/storage/file_system.h"
+#include "phalanx/storage/storage.h"
 
 namespace phalanx::examples {
 class KvApplication;
@@ -92,17 +105,30 @@ struct SimClusterOptions {
   // the outcome is the same either way (only valid signatures are remembered).
   bool verify_cache = true;
   std::string cluster_id = "sim";
+  // Where replicas make their records durable: in memory (fast; nothing is lost in a
+  // crash) or in a LogStorage on a simulated disk (the real on-disk format, with torn
+  // writes and lost unsynced bytes).
+  enum class Storage { kMemory, kLog };
+  Storage storage = Storage::kMemory;
 };
 
 struct HarnessCounters {
   std::uint64_t steps = 0;                   // replica and client steps
   std::vector<std::uint64_t> steps_by_node;  // a core that spins shows up here
-  std::uint64_t persisted_records = 0;       // DurableRecords (kept in memory only for now)
+  std::uint64_t persisted_records = 0;       // DurableRecords made durable
+  std::uint64_t storage_syncs = 0;           // syncs by every replica's storage, all lives
+  std::uint64_t snapshots = 0;               // snapshots saved
+  std::uint64_t crashes = 0;                 // crashes after the start (silent ones not)
+  std::uint64_t crashes_while_persisting = 0;
+  std::uint64_t restarts = 0;          // recoveries from durable state
+  std::uint64_t refused_restarts = 0;  // storage would not load (corruption)
+  std::uint64_t rejoins = 0;           // starts without durable state
   std::uint64_t replies_routed = 0;
   std::uint64_t replies_unroutable = 0;   // to a client key no node has
   std::uint64_t delivered_to_silent = 0;  // deliveries a silent or crashed replica never saw
   std::uint64_t unsent_after_crash = 0;   // messages a crashed replica's last step asked for
   std::uint64_t filtered = 0;             // messages the send filter dropped
+  std::uint64_t rewritten = 0;            // messages the send rewriter replaced
   std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
   std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
   std::uint64_t client_broadcasts = 0;    // requests a client sent to every replica (retries)
@@ -172,6 +198,11 @@ class SimCluster {
   // Called after every replica step (silent and crashed replicas are never stepped).
   using StepObserver = std::function<void(pbft::ReplicaId, const pbft::Replica&)>;
   using SendFilter = std::function<SendVerdict(SimCluster&, const SentMessage&)>;
+  // Replaces a message before the filter and the network see it (nullopt: unchanged).
+  // Byzantine senders are built with it: e.g. decode, tamper, sign again with the
+  // sender's key. Called once per destination, like the filter.
+  using SendRewriter =
+      std::function<std::optional<pbft::SharedBytes>(SimCluster&, const SentMessage&)>;
 
   // What a paused replica's buffer holds at most; later deliveries are lost.
   static constexpr std::size_t kHeldMessagesMax = 100'000;
@@ -190,11 +221,28 @@ class SimCluster {
   void set_step_observer(StepObserver observer) { observer_ = std::move(observer); }
   // One filter at a time; a later call replaces it. Sees replicas' and clients' messages.
   void set_send_filter(SendFilter filter) { send_filter_ = std::move(filter); }
+  void set_send_rewriter(SendRewriter rewriter) { send_rewriter_ = std::move(rewriter); }
 
   // Process faults (replicas only; see the top of this file).
-  // Crashes `id` now: from an action, a send filter or a step observer. Idempotent.
-  void crash(pbft::ReplicaId id);
-  void schedule_crash(pbft::Instant at, pbft::ReplicaId id);
+  using CrashPolicy = storage::SimFileSystem::CrashPolicy;
+  // Crashes `id` now: from an action, a send filter or a step observer. Idempotent. With
+  // log storage its disk loses what was not synced (nothing is, between steps).
+  void crash(pbft::ReplicaId id, CrashPolicy disk = CrashPolicy::kDropUnsynced);
+  void schedule_crash(pbft::Instant at, pbft::ReplicaId id,
+                      CrashPolicy disk = CrashPolicy::kDropUnsynced);
+  // The next time `id` persists, its storage writes but the sync fails, and it crashes:
+  // none of that step is sent, and what survives on its disk follows `disk`.
+  void crash_while_persisting(pbft::ReplicaId id, CrashPolicy disk);
+  // Starts a crashed replica again from its durable state (see the top of this file).
+  // Returns false when its storage refused to load; the replica then stays down.
+  bool restart(pbft::ReplicaId id);
+  void schedule_restart(pbft::Instant at, pbft::ReplicaId id);
+  // Starts a crashed replica without durable state (its storage wiped), rejoining.
+  void rejoin(pbft::ReplicaId id);
+  // The simulated disk of `id` (log storage only; null with memory storage).
+  storage::SimFileSystem* disk(pbft::ReplicaId id);
+  // Why the last refused restart of `id` was refused (empty if none was).
+  const std::string& refusal(pbft::ReplicaId id) const;
   // Pauses `id` over [from, until) of simulated time. Pauses may overlap (the replica
   // resumes when the last one ends); a crash ends them for good.
   void pause(pbft::ReplicaId id, pbft::Instant from, pbft::Instant until);
@@ -252,6 +300,7 @@ class SimCluster {
   void begin_pause(pbft::ReplicaId id);
   void end_pause(pbft::ReplicaId id);
   SendVerdict filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
+  const wire::Envelope& decoded(const pbft::SharedBytes& bytes);
   void wake(net::NodeId node);
   void after_replica_step(pbft::ReplicaId id, const pbft::Actions& actions);
   void after_client_step(std::uint32_t client_index, const pbft::ClientActions& actions);
@@ -261,12 +310,18 @@ class SimCluster {
   void submit_next(std::uint32_t client_index);
   void schedule_wakeup(net::NodeId node, pbft::Instant deadline_local);
   void send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
+  bool persist(pbft::ReplicaId id, const pbft::Actions& actions);
+  std::unique_ptr<storage::Storage> open_log_storage(
+      pbft::ReplicaId id, std::shared_ptr<storage::SimFileSystem> disk) const;
+  void start_replica(pbft::ReplicaId id, const pbft::DurableState* recovered, bool rejoin);
+  void record_signed(net::NodeId from, const pbft::SharedBytes& bytes);
   RunResult result(RunResult::Stop stop);
 
   SimClusterOptions options_;
   pbft::Verifier verifier_;
   net::Rng rng_;
   net::SimNetwork network_;
+  net::Rng disk_rng_;                        // what a power cut keeps of unsynced bytes
   std::vector<pbft::Instant> clock_offset_;  // by node
   std::vector<std::unique_ptr<ReplicaNode>> replicas_;
   std::vector<std::unique_ptr<ClientNode>> clients_;
@@ -287,10 +342,12 @@ class SimCluster {
   pbft::Instant completed_at_ = 0;
   StepObserver observer_;
   SendFilter send_filter_;
+  SendRewriter send_rewriter_;
   // The last envelope the filter decoded: a broadcast is decoded once, not per destination.
   // Holding the bytes keeps their address from being reused by another message.
   pbft::SharedBytes filtered_bytes_;
   wire::Envelope filtered_envelope_;
+  pbft::SharedBytes monitored_bytes_;  // the last message record_signed looked at
   std::vector<CompletionRecord> completions_;
 };
 

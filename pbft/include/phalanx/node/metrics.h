@@ -44,6 +44,9 @@ struct Metrics {
   Counter state_transfers{0};
   Counter evidence{0};
   Counter records_persisted{0};
+  Counter storage_syncs{0};  // mirrors the storage's count (StorageStats)
+  Counter storage_bytes{0};
+  Counter snapshots_saved{0};
   Counter replies_sent{0};
   Counter replies_unroutable{0};  // the client's connection is unknown or gone
   Counter dropped_by_core{0};     // valid but useless or out of place (see logs for why)
@@ -51,6 +54,7 @@ struct Metrics {
 
   // Gauges.
   Counter view{0};
+  Counter rejoining{0};
   Counter view_changing{0};
   Counter last_executed{0};
   Counter stable_seq{0};

@@ -1,8 +1,17 @@
 #pragma once
 // node::Node: a replica as a running service. It owns the protocol core (pbft::Replica),
 // a transport, a clock and a storage, borrows the application, and carries out every
-// action batch in the order actions.h prescribes: persist (and sync), then send, then
-// reply. It fires the core's timers from the monotonic clock.
+// action batch in the order actions.h prescribes: persist (and sync), then save the
+// snapshot, then send, then reply. It fires the core's timers from the monotonic clock.
+//
+// Group commit: the steps of one transport read (up to receive_batch_max messages) are
+// carried out together, with one sync for all their records, and their messages leave
+// only after it. A step that produces a snapshot closes the group.
+//
+// Recovery: before its first step the node loads what its storage holds and recovers
+// the core from it (recover(), called by run() if the embedder did not call it first).
+// A storage that refuses to load (corruption) is an Error: the node does not start; the
+// operator may discard the state and start it with NodeOptions::rejoin.
 //
 // Embedding: build NodeOptions (usually from a ClusterConfig: see config.h), load the
 // replica's key, make a transport (ZmqTransport for real clusters) and call run() on a
@@ -25,8 +34,8 @@
 #include "phalanx/net/clock.h"
 #include "phalanx/net/transport.h"
 #include "phalanx/node/metrics.h"
-#include "phalanx/node/storage.h"
 #include "phalanx/pbft/replica.h"
+#include "phalanx/storage/storage.h"
 
 namespace spdlog {
 class logger;
@@ -36,26 +45,34 @@ namespace phalanx::node {
 
 struct NodeOptions {
   pbft::ReplicaId id = 0;
-  pbft::Verifier verifier;       // cluster id, replica keys, wire limits (and a cache)
-  pbft::ReplicaOptions replica;  // protocol tunables; must match the other replicas'
-  std::size_t receive_batch_max = 512;           // messages taken per transport read
-  std::chrono::milliseconds idle_wait_max{10};   // longest sleep between timer checks
-  std::size_t client_connections_max = 100'000;  // clients whose connection is remembered
+  pbft::Verifier verifier;              // cluster id, replica keys, wire limits (and a cache)
+  pbft::ReplicaOptions replica;         // protocol tunables; must match the other replicas'
+  std::size_t receive_batch_max = 512;  // messages taken per transport read
+  std::chrono::milliseconds idle_wait_max{10};     // longest sleep between timer checks
+  std::size_t client_connections_max = 100'000;    // clients whose connection is remembered
   std::chrono::seconds rejection_log_interval{1};  // one log line per reason per interval
+  // The storage holds nothing this replica signed before, but it may have signed things:
+  // rejoin without voting until it cannot contradict them (pbft::ReplicaSetup::rejoin).
+  bool rejoin = false;
 };
 
 class Node {
  public:
   Node(NodeOptions options, crypto::SecretKey key, pbft::Application& application,
-       std::unique_ptr<net::Transport> transport, std::unique_ptr<Storage> storage,
+       std::unique_ptr<net::Transport> transport, std::unique_ptr<storage::Storage> storage,
        std::shared_ptr<const net::Clock> clock = std::make_shared<net::SteadyClock>(),
        std::shared_ptr<spdlog::logger> logger = nullptr);
   ~Node();  // stops and joins a node started with start()
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
+  // Loads the durable state and recovers the replica from it (nothing is sent yet: the
+  // recovery's messages leave when run() starts). An Error names what cannot be trusted
+  // (file and offset for corruption). Call once, before run(), or let run() call it.
+  Status recover();
   // Runs on the calling thread until stop(); returns the error that stopped it, if any
-  // (a storage failure: the node never sends what it could not persist).
+  // (recovery failed, or a storage failure: the node never sends what it could not
+  // persist).
   Status run();
   void start();
   void stop();
@@ -77,7 +94,9 @@ class Node {
 
  private:
   void step_inbound(net::Inbound& inbound);
-  void carry_out(const pbft::Actions& actions);
+  // Group commit: `actions` joins the group; a snapshot closes it (flush).
+  void add_to_group(pbft::Actions actions);
+  void flush_group();
   void send_all(const pbft::Actions& actions);
   void deliver_replies(const pbft::Actions& actions);
   void observe(const pbft::Actions& actions);
@@ -91,10 +110,12 @@ class Node {
   NodeOptions options_;
   pbft::Application& application_;
   std::unique_ptr<net::Transport> transport_;
-  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<storage::Storage> storage_;
   std::shared_ptr<const net::Clock> clock_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<pbft::Replica> replica_;  // touched by the run() thread only
+  std::vector<pbft::Actions> group_;        // run() thread only: steps not carried out yet
+  bool recovered_ = false;                  // run() thread only
 
   // Clients' connections, for replies (run() thread only). Bounded: oldest forgotten.
   std::map<crypto::PublicKey, std::uint64_t> client_connections_;
@@ -109,7 +130,7 @@ class Node {
 
   Metrics metrics_;
   mutable std::mutex status_mutex_;
-  pbft::ReplicaStatus status_;  // guarded by status_mutex_; refreshed after each step
+  pbft::ReplicaStatus status_;               // guarded by status_mutex_; refreshed after each step
   std::optional<StateDigest> state_digest_;  // guarded by status_mutex_
   std::atomic<bool> digest_requested_{false};
   std::atomic<bool> stop_requested_{false};

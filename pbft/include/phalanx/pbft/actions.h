@@ -1,8 +1,15 @@
 #pragma once
 // What one step of a core asks its driver to do. The driver carries a batch out in
-// field order: persist (and sync) every record, then send the messages, then deliver the
-// replies. Nothing may be sent before the records before it are durable: a replica that
-// forgot what it signed could sign something conflicting after a restart.
+// field order: persist (and sync) every record, then save the snapshot if there is one,
+// then send the messages, then deliver the replies. Nothing may be sent before the
+// records before it are durable: a replica that forgot what it signed could sign
+// something conflicting after a restart (durable.h).
+//
+// A driver may group the batches of several steps (group commit): persist the records of
+// all of them with one sync, then send all their messages. It must not let a step's
+// messages leave before that step's records are durable, and it saves a snapshot after
+// the records of the step that made it and before those of any later step (the
+// snapshot re-states everything up to its step, and records after it must survive it).
 //
 // The application has already executed the batches listed in `executed` when the
 // action batch is returned (the core calls Application::execute in sequence order
@@ -14,21 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "phalanx.pb.h"
 #include "phalanx/base/bytes.h"
 #include "phalanx/crypto/digest.h"
 #include "phalanx/crypto/keys.h"
+#include "phalanx/pbft/durable.h"
 #include "phalanx/pbft/types.h"
-#include "phalanx.pb.h"
 
 namespace phalanx::pbft {
-
-using SharedBytes = std::shared_ptr<const Bytes>;
-
-// A message this replica signed, to be made durable before it is sent.
-struct DurableRecord {
-  wire::Kind kind = wire::KIND_UNSPECIFIED;
-  SharedBytes envelope;
-};
 
 struct Outgoing {
   std::optional<ReplicaId> to;  // nullopt: every other replica
@@ -63,9 +63,12 @@ struct Event {
     kCheckpointStable,
     kStateTransferStarted,
     kStateTransferDone,
-    kEvidence,          // a replica signed two conflicting messages (see Evidence)
-    kStateDiverged,     // 2f+1 certified a checkpoint digest other than ours
-    kDroppedMessage,    // valid signature but useless or out of place (counted)
+    kEvidence,        // a replica signed two conflicting messages (see Evidence)
+    kStateDiverged,   // 2f+1 certified a checkpoint digest other than ours
+    kRecovered,       // restarted from durable state; value: last executed seq
+    kRejoinHorizon,   // rejoining without durable state: votes resume at seq `value`
+    kRejoined,        // rejoining is over: this replica votes again
+    kDroppedMessage,  // valid signature but useless or out of place (counted)
   };
   Type type;
   std::uint64_t value = 0;  // view or seq, as the type says
@@ -82,6 +85,7 @@ struct Evidence {
 
 struct Actions {
   std::vector<DurableRecord> persist;
+  std::optional<Snapshot> snapshot;  // a stable checkpoint's state to make durable
   std::vector<Outgoing> send;
   std::vector<ClientReply> replies;
   std::vector<ExecutedBatch> executed;
@@ -89,7 +93,7 @@ struct Actions {
   std::vector<Evidence> evidence;
 
   bool empty() const {
-    return persist.empty() && send.empty() && replies.empty() && executed.empty() &&
+    return persist.empty() && !snapshot && send.empty() && replies.empty() && executed.empty() &&
            events.empty() && evidence.empty();
   }
 };

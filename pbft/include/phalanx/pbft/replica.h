@@ -12,6 +12,7 @@
 
 #include <memory>
 
+#include "phalanx/base/result.h"
 #include "phalanx/crypto/keys.h"
 #include "phalanx/pbft/actions.h"
 #include "phalanx/pbft/application.h"
@@ -26,6 +27,12 @@ struct ReplicaSetup {
   ReplicaId id = 0;
   crypto::SecretKey key;  // must match verifier.replica_keys[id]
   ReplicaOptions options;
+  // This replica lost its durable state (a wiped or corrupt data directory) and may have
+  // signed messages it no longer remembers. It fetches the state from its peers and signs
+  // no vote, view change or proposal until the cluster's stable checkpoint has moved a
+  // whole log window past the point where it learned the cluster's position, so that it
+  // cannot contradict what it signed before (docs/storage.md, "Rejoining").
+  bool rejoin = false;
 };
 
 // A snapshot of the replica's position, for tests, metrics and status pages.
@@ -34,10 +41,11 @@ struct ReplicaStatus {
   bool view_changing = false;
   Seq last_executed = 0;
   Seq stable_seq = 0;
-  std::size_t log_slots = 0;           // sequence numbers with protocol state in memory
-  std::size_t pending_requests = 0;    // requests waiting to be ordered or executed
+  std::size_t log_slots = 0;         // sequence numbers with protocol state in memory
+  std::size_t pending_requests = 0;  // requests waiting to be ordered or executed
   std::size_t client_table_size = 0;
-  std::uint64_t view_changes = 0;      // views entered after view 0
+  std::uint64_t view_changes = 0;  // views entered after view 0
+  bool rejoining = false;          // abstaining from votes (ReplicaSetup::rejoin)
 };
 
 class Replica {
@@ -51,6 +59,14 @@ class Replica {
   Actions on_message(const Message& message, Instant now);
   // Time passed; fires whatever timers are due. Call at next_deadline() at the latest.
   Actions on_tick(Instant now);
+  // Rebuilds a restarted replica from what it made durable before (durable.h): the last
+  // snapshot's state goes into the application (which must be in its initial state), the
+  // committed batches above it are executed again, and the replica resumes in the view it
+  // was in, remembering every message it signed. Call at most once, before any other
+  // input. The returned actions (checkpoints of the re-executed batches, replies nobody
+  // waits for) are carried out like any step's. An Error means the records contradict
+  // each other or the snapshot does not restore: the state cannot be trusted.
+  Result<Actions> recover(const DurableState& state, Instant now);
   // The earliest instant at which on_tick has something to do.
   Instant next_deadline() const;
 
