@@ -351,6 +351,7 @@ void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
   record_history(id, actions);
   for (const auto& event : actions.events) {
     if (event.type == pbft::Event::Type::kViewChangeStarted) ++counters_.view_changes_started;
+    if (event.type == pbft::Event::Type::kDroppedMessage) ++counters_.dropped_by_core[event.detail];
   }
   for (const auto& evidence : actions.evidence) {
     ++counters_.evidence;
@@ -439,6 +440,16 @@ void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes&
     ++counters_.unsent_after_crash;
     return;
   }
+  if (is_replica(from) && replicas_[from]->behaviour) {
+    Emissions emissions = replicas_[from]->behaviour->on_send(to, original, decoded(original));
+    if (emissions.size() != 1 || emissions[0].bytes != original) ++counters_.byzantine_changed;
+    for (const auto& emission : emissions) transmit(from, to, emission.bytes);
+    return;
+  }
+  transmit(from, to, original);
+}
+
+void SimCluster::transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& original) {
   pbft::SharedBytes bytes = original;
   if (send_rewriter_) {
     SentMessage message{from, to, now_, &decoded(original)};

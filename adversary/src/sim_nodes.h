@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "phalanx/adversary/behaviour.h"
 #include "phalanx/adversary/sim_cluster.h"
 #include "phalanx/examples/kv_application.h"
 #include "phalanx/storage/storage.h"
@@ -19,6 +20,7 @@ struct SimCluster::ReplicaNode {
   std::unique_ptr<storage::Storage> storage;     // survives crashes, as a disk does
   std::optional<CrashPolicy> crash_while_persisting;
   std::string refusal;             // why its storage last refused to load
+  std::unique_ptr<Behaviour> behaviour;  // set: Byzantine
   bool silent = false;             // silent from the start, or crashed since
   std::uint32_t pauses = 0;        // pauses in force; it steps only at 0
   std::deque<net::Delivery> held;  // delivered while paused, handed over on resume

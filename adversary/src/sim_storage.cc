@@ -119,6 +119,18 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
   after_replica_step(id, actions.value());
 }
 
+void SimCluster::set_behaviour(pbft::ReplicaId id, std::unique_ptr<Behaviour> behaviour) {
+  PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
+  replicas_[id]->behaviour = std::move(behaviour);
+  history_.mark_faulty(id);
+}
+
+BehaviourContext SimCluster::behaviour_context(pbft::ReplicaId id) const {
+  return BehaviourContext{id, options_.replicas, options_.cluster_id,
+                          crypto::SecretKey::derive_for_testing("replica", id),
+                          options_.seed * 1000 + id};
+}
+
 storage::SimFileSystem* SimCluster::disk(pbft::ReplicaId id) {
   PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
   return replicas_[id]->disk.get();

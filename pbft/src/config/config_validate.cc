@@ -24,7 +24,7 @@ constexpr std::uint64_t kOne = 1;
 constexpr std::uint64_t kMs = kMillisecond;
 constexpr std::uint64_t kHourMs = 3'600'000;
 
-const std::array<OptionField<ReplicaOptions>, 13> kReplicaFields = {
+const std::array<OptionField<ReplicaOptions>, 14> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, checkpoint_interval, "checkpoint_interval", kOne, 1, 1 << 20),
     PHALANX_OPTION(ReplicaOptions, window_checkpoints, "window_checkpoints", kOne, 2, 64),
     PHALANX_OPTION(ReplicaOptions, batch_requests_max, "batch_requests_max", kOne, 1,
@@ -35,6 +35,8 @@ const std::array<OptionField<ReplicaOptions>, 13> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, state_fetch_timeout, "state_fetch_timeout_ms", kMs, 1, kHourMs),
     PHALANX_OPTION(ReplicaOptions, state_chunk_bytes, "state_chunk_bytes", kOne, 1024,
                    WireLimits{}.chunk_bytes_max),
+    PHALANX_OPTION(ReplicaOptions, state_chunks_in_flight, "state_chunks_in_flight", kOne, 1,
+                   1024),
     PHALANX_OPTION(ReplicaOptions, pending_requests_max, "pending_requests_max", kOne, 1,
                    10'000'000),
     PHALANX_OPTION(ReplicaOptions, client_table_max, "client_table_max", kOne, 1, 100'000'000),

@@ -99,6 +99,10 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   PHALANX_ASSERT(seq > stable_.seq, "stable checkpoint going backwards");
   PHALANX_ASSERT(proof.size() >= quorums_.quorum(), "stable checkpoint without a quorum");
   bool was_behind = stable_.seq > last_executed_;
+  // The checkpoint it replaces stays servable (and its log kept) for peers whose
+  // transfer of it is under way; an older one goes.
+  if (stable_.state) previous_ = ServedState{stable_.seq, stable_.state, std::move(stable_tree_)};
+  Seq replaced = stable_.seq;
   stable_ = StableCheckpoint{seq, digest, state_size, std::move(proof), nullptr};
   stable_tree_.reset();
   if (auto own = own_checkpoints_.find(seq); own != own_checkpoints_.end()) {
@@ -117,21 +121,32 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   // Behind since the first checkpoint we could not reach, so that a fast-moving cluster
   // does not postpone our state transfer for ever.
   if (last_executed_ < seq && !was_behind) behind_since_ = now_;
-  // A transfer of an older checkpoint would end behind anyway, and its peers have moved on.
-  if (fetch_ && fetch_->seq < seq) fetch_.reset();
+  // A transfer of the checkpoint just replaced goes on (peers still serve it); of an
+  // older one, it would end too far behind: its peers have dropped it and its log.
+  if (fetch_ && fetch_->seq < replaced) fetch_.reset();
   update_request_timer();  // a replica now behind stops suspecting the primary
   event(Event::Type::kCheckpointStable, seq, digest.short_hex());
   collect_garbage();
   try_propose();  // the window moved
 }
 
+// Above the previous stable checkpoint (and at most a window below the stable one).
+Seq Replica::Core::retained_floor() const {
+  Seq floor = previous_ ? previous_->seq : stable_.seq;
+  return std::max(floor, stable_.seq > window_ ? stable_.seq - window_ : Seq{0});
+}
+
 void Replica::Core::collect_garbage() {
-  // Slots at or below the stable checkpoint are settled. Keep only those this replica
-  // still has to execute, and no more than a window of them (further behind, it fetches
-  // the state instead).
+  // Slots at or below the stable checkpoint are settled. Keep those this replica still
+  // has to execute, and no more than a window of them (further behind, it fetches the
+  // state instead); and the committed ones above the previous checkpoint, for peers
+  // that catch up from there (state_transfer.cc).
+  if (previous_ && previous_->seq + window_ < stable_.seq) previous_.reset();  // a jump
   for (auto it = log_.begin(); it != log_.end() && it->first <= stable_.seq;) {
     bool still_needed = it->first > last_executed_ && it->first <= last_executed_ + window_;
-    it = still_needed ? std::next(it) : log_.erase(it);
+    bool retained = it->second.committed && it->first > retained_floor() &&
+                    it->first <= last_executed_;
+    it = still_needed || retained ? std::next(it) : log_.erase(it);
   }
   checkpoint_votes_.erase(checkpoint_votes_.begin(), checkpoint_votes_.upper_bound(stable_.seq));
   own_checkpoints_.erase(own_checkpoints_.begin(), own_checkpoints_.upper_bound(stable_.seq));

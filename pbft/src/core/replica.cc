@@ -122,11 +122,8 @@ Actions Replica::Core::on_tick(Instant now) {
   if (view_timer_ && now_ >= *view_timer_) on_view_timer();
   try_propose();
   maybe_start_state_transfer();
-  if (fetch_ && now_ >= fetch_->deadline) {
-    // The peer did not answer in time (slow, down, or lying by silence): ask the next.
-    fetch_->peer_index = (fetch_->peer_index + 1) % fetch_->peers.size();
-    request_next_chunk();
-  }
+  // The peer did not answer in time (slow, down, or lying by silence): ask the next.
+  if (fetch_ && now_ >= fetch_->deadline) next_fetch_peer();
   return end_step();
 }
 
@@ -254,7 +251,9 @@ void Replica::Core::check_invariants() const {
   for (const auto& [seq, slot] : log_) {
     PHALANX_ASSERT(seq > 0, "slot 0 exists");
     PHALANX_ASSERT(seq <= stable_.seq + window_, "slot above the high watermark");
-    PHALANX_ASSERT(seq > std::min(stable_.seq, last_executed_), "slot below the low watermark");
+    PHALANX_ASSERT(seq > std::min(retained_floor(), last_executed_), "slot below the low watermark");
+    PHALANX_ASSERT(seq > std::min(stable_.seq, last_executed_) || slot.committed,
+                   "an uncommitted slot below the low watermark");
     PHALANX_ASSERT(seq > last_executed_ || slot.committed, "executed a slot not committed");
     PHALANX_ASSERT(!slot.committed || slot.commit_certificate, "committed without certificate");
     PHALANX_ASSERT(!slot.prepared || slot.has_pre_prepare(), "prepared without pre-prepare");

@@ -68,16 +68,30 @@ class Replica::Core {
     std::shared_ptr<const Bytes> state;  // null when this replica has not got it yet
   };
 
+  // A state transfer under way (state_transfer.cc): chunks arrive in any order, several
+  // are asked for at once, each is checked against the certified root on arrival.
   struct StateFetch {
     Seq seq = 0;
     crypto::Digest digest;
     std::uint64_t state_size = 0;
     std::uint64_t chunk_count = 0;
-    std::uint64_t next_chunk = 0;
-    Bytes received;
-    std::vector<ReplicaId> peers;  // who certified it, minus me
+    Bytes received;                     // state_size bytes; chunk i at i * chunk bytes
+    std::vector<bool> have;             // by chunk index
+    std::uint64_t have_count = 0;
+    std::set<std::uint64_t> requested;  // asked of the current peer, not answered yet
+    std::uint64_t first_missing = 0;    // every chunk below it is here
+    std::vector<ReplicaId> peers;       // who certified it, minus me
     std::size_t peer_index = 0;
-    Instant deadline = 0;
+    Instant deadline = 0;               // the current peer is given up on at this instant
+  };
+
+  // A stable checkpoint's state as served to peers that fetch it: besides the current
+  // one, the one before it, so that a transfer survives the cluster moving on by one
+  // checkpoint while it runs (state_transfer.cc).
+  struct ServedState {
+    Seq seq = 0;
+    std::shared_ptr<const Bytes> state;
+    std::optional<core::MerkleTree> tree;  // built on the first request
   };
 
   struct ViewChangeRecord {
@@ -179,10 +193,14 @@ class Replica::Core {
 
   // --- state_transfer.cc --------------------------------------------------------------
   void maybe_start_state_transfer();
-  void request_next_chunk();
+  void request_chunks();
+  void next_fetch_peer();
   void on_fetch_state(const Message& message);
   void on_state_chunk(const Message& message);
   void finish_state_transfer();
+  // Committed slots above this stay in the log after they are executed and stable, for
+  // peers that catch up by the log from the previous checkpoint.
+  Seq retained_floor() const;
 
   // Identity and configuration (immutable).
   Verifier verifier_;
@@ -214,6 +232,7 @@ class Replica::Core {
   std::map<Seq, CheckpointState> own_checkpoints_;
   StableCheckpoint stable_;
   std::optional<core::MerkleTree> stable_tree_;  // built on first chunk request
+  std::optional<ServedState> previous_;          // the stable checkpoint before stable_
   std::optional<StateFetch> fetch_;
   Instant behind_since_ = 0;  // when stable_.seq first exceeded last_executed_
 

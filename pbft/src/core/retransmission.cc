@@ -75,7 +75,11 @@ void Replica::Core::on_commit_certificate(const Message& message) {
                  "verified pre-prepare unparsable");
   Seq seq = batch->seq();
   if (seq <= last_executed_) return;
-  if (!in_window(seq)) return drop("commit certificate outside the watermarks");
+  // Below the stable checkpoint too: a replica that fetched the previous checkpoint's
+  // state catches up from there by the log (state_transfer.cc).
+  if (seq > stable_.seq + window_) return drop("commit certificate above the watermarks");
+  if (seq <= stable_.seq && seq > last_executed_ + window_)
+    return drop("commit certificate too far ahead to execute");
   core::Slot& slot = slot_at(seq);
   if (slot.committed) return;
   // 2f+1 signed commits: at least f+1 correct replicas prepared this batch, so no other

@@ -1,7 +1,16 @@
 // State transfer (PBFT 5.3.2, simplified to one Merkle tree over the checkpoint state): a
-// replica behind the cluster's stable checkpoint fetches that checkpoint's state chunk by
-// chunk from the replicas that certified it, checking each chunk against the certified
-// root, and moves to another peer when one is slow or lies.
+// replica behind the cluster's stable checkpoint fetches that checkpoint's state from the
+// replicas that certified it, several chunks at a time, checking each chunk against the
+// certified root on arrival, and moves to another peer when one is slow or lies. A lying
+// peer can waste the fetcher's time, never feed it false state.
+//
+// The target stays put while the cluster moves on by one checkpoint: peers serve the
+// state of their previous stable checkpoint too, and keep its committed slots, so that a
+// fetcher that lands there catches up by the log. Were the target to follow every new
+// checkpoint, a transfer slower than a checkpoint interval would start over for ever.
+#include <algorithm>
+#include <cstring>
+
 #include "core/replica_core.h"
 #include "phalanx/base/byte_io.h"
 
@@ -22,24 +31,51 @@ void Replica::Core::maybe_start_state_transfer() {
     if (envelope->sender() != id_) fetch.peers.push_back(envelope->sender());
   PHALANX_ASSERT(!fetch.peers.empty(), "a stable checkpoint above ours has other signers");
   fetch.peer_index = id_ % fetch.peers.size();  // spread fetchers over peers
-  fetch.received.reserve(fetch.state_size);
+  fetch.received.resize(fetch.state_size);
+  fetch.have.assign(fetch.chunk_count, false);
   fetch_ = std::move(fetch);
-  event(Event::Type::kStateTransferStarted, stable_.seq);
-  request_next_chunk();
+  event(Event::Type::kStateTransferStarted, stable_.seq,
+        std::to_string(fetch_->chunk_count) + " chunks");
+  request_chunks();
 }
 
-void Replica::Core::request_next_chunk() {
-  PHALANX_ASSERT(fetch_.has_value(), "requesting a chunk with no transfer under way");
-  wire::FetchState request;
-  request.set_seq(fetch_->seq);
-  request.set_chunk_index(static_cast<std::uint32_t>(fetch_->next_chunk));
-  send(sign(wire::FETCH_STATE, encode(request)), fetch_->peers[fetch_->peer_index]);
-  fetch_->deadline = now_ + options_.state_fetch_timeout;
+// Asks the current peer for missing chunks, up to state_chunks_in_flight outstanding.
+void Replica::Core::request_chunks() {
+  PHALANX_ASSERT(fetch_.has_value(), "requesting chunks with no transfer under way");
+  StateFetch& fetch = *fetch_;
+  for (std::uint64_t index = fetch.first_missing;
+       index < fetch.chunk_count && fetch.requested.size() < options_.state_chunks_in_flight;
+       ++index) {
+    if (fetch.have[index] || fetch.requested.count(index)) continue;
+    wire::FetchState request;
+    request.set_seq(fetch.seq);
+    request.set_chunk_index(static_cast<std::uint32_t>(index));
+    send(sign(wire::FETCH_STATE, encode(request)), fetch.peers[fetch.peer_index]);
+    fetch.requested.insert(index);
+  }
+  fetch.deadline = now_ + options_.state_fetch_timeout;
+}
+
+// The current peer is slow, silent or lying: what it was asked for goes to the next.
+void Replica::Core::next_fetch_peer() {
+  fetch_->peer_index = (fetch_->peer_index + 1) % fetch_->peers.size();
+  fetch_->requested.clear();
+  request_chunks();
 }
 
 void Replica::Core::on_fetch_state(const Message& message) {
   const auto& request = std::get<wire::FetchState>(message.body);
-  if (request.seq() != stable_.seq || !stable_.state) {
+  ServedState current{stable_.seq, stable_.state, std::nullopt};
+  ServedState* served = nullptr;
+  std::optional<core::MerkleTree>* tree = nullptr;
+  if (request.seq() == stable_.seq && stable_.state) {
+    served = &current;
+    tree = &stable_tree_;
+  } else if (previous_ && request.seq() == previous_->seq && previous_->state) {
+    served = &*previous_;
+    tree = &previous_->tree;
+  }
+  if (served == nullptr) {
     // We moved on (or never had it): our newer certificate lets the peer retarget.
     if (request.seq() < stable_.seq && !stable_.proof.empty()) {
       wire::CheckpointCertificate certificate;
@@ -48,37 +84,49 @@ void Replica::Core::on_fetch_state(const Message& message) {
     }
     return;
   }
-  std::uint64_t count = core::chunk_count(stable_.state->size(), options_.state_chunk_bytes);
+  const Bytes& state = *served->state;
+  std::uint64_t count = core::chunk_count(state.size(), options_.state_chunk_bytes);
   if (request.chunk_index() >= count) return drop("state chunk index out of range");
-  if (!stable_tree_) stable_tree_.emplace(*stable_.state, options_.state_chunk_bytes);
+  if (!*tree) tree->emplace(state, options_.state_chunk_bytes);
 
   wire::StateChunk chunk;
-  chunk.set_seq(stable_.seq);
+  chunk.set_seq(served->seq);
   chunk.set_chunk_index(request.chunk_index());
-  chunk.set_data(
-      Bytes(core::chunk_of(*stable_.state, request.chunk_index(), options_.state_chunk_bytes)));
-  for (const auto& sibling : stable_tree_->path(request.chunk_index()))
+  chunk.set_data(Bytes(core::chunk_of(state, request.chunk_index(), options_.state_chunk_bytes)));
+  for (const auto& sibling : (*tree)->path(request.chunk_index()))
     chunk.add_merkle_path(sibling.bytes());
   send(sign(wire::STATE_CHUNK, encode(chunk)), message.sender);
 }
 
 void Replica::Core::on_state_chunk(const Message& message) {
   const auto& chunk = std::get<wire::StateChunk>(message.body);
-  if (!fetch_ || chunk.seq() != fetch_->seq || chunk.chunk_index() != fetch_->next_chunk)
+  std::uint64_t index = chunk.chunk_index();
+  if (!fetch_ || chunk.seq() != fetch_->seq || index >= fetch_->chunk_count ||
+      fetch_->have[index])
     return drop("state chunk not asked for");
+  StateFetch& fetch = *fetch_;
   std::vector<crypto::Digest> path;
   for (const auto& sibling : chunk.merkle_path())
     path.push_back(*crypto::Digest::from_bytes(sibling));
-  if (!core::merkle_verify(fetch_->digest, fetch_->state_size, chunk.chunk_index(),
-                           fetch_->chunk_count, chunk.data(), path)) {
-    // A lying (or corrupted) peer: this chunk is worthless, ask someone else.
+  ByteView expected = core::chunk_of(ByteView(fetch.received), index, options_.state_chunk_bytes);
+  if (chunk.data().size() != expected.size() ||
+      !core::merkle_verify(fetch.digest, fetch.state_size, index, fetch.chunk_count, chunk.data(),
+                           path)) {
+    // A lying (or corrupted) peer: this chunk is worthless. If it is the peer we are
+    // asking, ask someone else; a late lie from an earlier peer changes nothing.
     drop("state chunk fails its Merkle proof");
-    fetch_->peer_index = (fetch_->peer_index + 1) % fetch_->peers.size();
-    return request_next_chunk();
+    if (message.sender == fetch.peers[fetch.peer_index]) next_fetch_peer();
+    return;
   }
-  fetch_->received.append(chunk.data());
-  if (++fetch_->next_chunk < fetch_->chunk_count) return request_next_chunk();
-  finish_state_transfer();
+  std::memcpy(fetch.received.data() + index * options_.state_chunk_bytes, chunk.data().data(),
+              chunk.data().size());
+  fetch.have[index] = true;
+  ++fetch.have_count;
+  fetch.requested.erase(index);
+  while (fetch.first_missing < fetch.chunk_count && fetch.have[fetch.first_missing])
+    ++fetch.first_missing;
+  if (fetch.have_count == fetch.chunk_count) return finish_state_transfer();
+  request_chunks();  // the peer answered: it has its full time again for the next ones
 }
 
 void Replica::Core::finish_state_transfer() {
@@ -100,6 +148,8 @@ void Replica::Core::finish_state_transfer() {
   if (stable_.seq == seq) {
     stable_.state = state;
     request_snapshot();  // the log below is gone from memory; the state must be durable
+  } else if (previous_ && previous_->seq == seq) {
+    previous_->state = state;  // the cluster moved on meanwhile; the log takes us there
   }
   own_checkpoints_.clear();
   for (auto it = pending_.begin(); it != pending_.end();) {
@@ -107,6 +157,8 @@ void Replica::Core::finish_state_transfer() {
     bool executed = entry && it->second.request_id <= entry->last_request_id;
     it = executed ? pending_.erase(it) : std::next(it);
   }
+  // A transfer that landed below the stable checkpoint gives the log its grace again.
+  if (stable_.seq > last_executed_) behind_since_ = now_;
   event(Event::Type::kStateTransferDone, seq);
   execute_ready();  // the log above the checkpoint may be ready already
 }

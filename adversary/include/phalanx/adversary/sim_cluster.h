@@ -69,6 +69,7 @@
 #include <string>
 #include <vector>
 
+#include "phalanx/adversary/behaviour.h"
 #include "phalanx/adversary/checker.h"
 #include "phalanx/crypto/digest.h"
 #include "phalanx/net/sim_network.h"
@@ -129,6 +130,8 @@ struct HarnessCounters {
   std::uint64_t unsent_after_crash = 0;   // messages a crashed replica's last step asked for
   std::uint64_t filtered = 0;             // messages the send filter dropped
   std::uint64_t rewritten = 0;            // messages the send rewriter replaced
+  std::uint64_t byzantine_changed = 0;    // messages a Behaviour replaced or dropped
+  std::map<std::string, std::uint64_t> dropped_by_core;  // kDroppedMessage events, by reason
   std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
   std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
   std::uint64_t client_broadcasts = 0;    // requests a client sent to every replica (retries)
@@ -239,6 +242,12 @@ class SimCluster {
   void schedule_restart(pbft::Instant at, pbft::ReplicaId id);
   // Starts a crashed replica without durable state (its storage wiped), rejoining.
   void rejoin(pbft::ReplicaId id);
+
+  // Makes `id` Byzantine: every message it sends goes through `behaviour` (behaviour.h),
+  // and the checker exempts it (History::mark_faulty). Call before run().
+  void set_behaviour(pbft::ReplicaId id, std::unique_ptr<Behaviour> behaviour);
+  // The context a behaviour for replica `id` of this cluster needs (its key, the seed).
+  BehaviourContext behaviour_context(pbft::ReplicaId id) const;
   // The simulated disk of `id` (log storage only; null with memory storage).
   storage::SimFileSystem* disk(pbft::ReplicaId id);
   // Why the last refused restart of `id` was refused (empty if none was).
@@ -310,6 +319,7 @@ class SimCluster {
   void submit_next(std::uint32_t client_index);
   void schedule_wakeup(net::NodeId node, pbft::Instant deadline_local);
   void send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
+  void transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
   bool persist(pbft::ReplicaId id, const pbft::Actions& actions);
   std::unique_ptr<storage::Storage> open_log_storage(
       pbft::ReplicaId id, std::shared_ptr<storage::SimFileSystem> disk) const;

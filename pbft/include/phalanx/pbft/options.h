@@ -23,9 +23,12 @@ struct ReplicaOptions {
   Instant status_interval = 50 * kMillisecond;
   std::size_t retransmit_slots_max = 16;
 
-  // State transfer: how long to wait for a chunk before asking another peer.
+  // State transfer: how long to wait for a chunk before asking another peer, and how
+  // many chunks are asked for at once (pipelining: a transfer is bounded by bandwidth,
+  // not by one round trip per chunk).
   Instant state_fetch_timeout = 200 * kMillisecond;
   std::size_t state_chunk_bytes = 256 * 1024;
+  std::size_t state_chunks_in_flight = 8;
 
   // Bounds on what clients can make a replica hold.
   std::size_t pending_requests_max = 10'000;  // requests waiting to be ordered

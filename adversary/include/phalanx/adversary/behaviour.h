@@ -1,0 +1,74 @@
+#pragma once
+// adversary::Behaviour: what makes a replica Byzantine. The replica runs the honest core
+// (pbft::Replica, unchanged); a Behaviour sits between the core and the network and
+// decides, per message and per destination, what actually leaves: the message as it is,
+// nothing, or other messages. It holds the replica's own key, so what it makes is
+// validly signed: the lies are the replica's, not forgeries a signature check would
+// catch. (Wrapping the honest core at the communication seam, as concord-bft's
+// WrapCommunication does: no Byzantine code in pbft/.)
+//
+// The same Behaviour object runs in the simulator (SimCluster::set_send_rewriter) and in
+// a real process (ByzantineTransport, phalanx-byzantine-replica). Every random choice
+// comes from the seed in its context, so a simulated run still replays from its seed.
+//
+// Thread-safety: none; one thread (the simulator, or a node's protocol thread) calls it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phalanx/base/result.h"
+#include "phalanx/crypto/keys.h"
+#include "phalanx/crypto/sign.h"
+#include "phalanx/net/rng.h"
+#include "phalanx/net/transport.h"
+#include "phalanx/pbft/types.h"
+#include "phalanx.pb.h"
+
+namespace phalanx::adversary {
+
+// Who the Byzantine replica is.
+struct BehaviourContext {
+  pbft::ReplicaId id = 0;
+  std::uint32_t replicas = 4;
+  std::string cluster_id;
+  crypto::SecretKey key;  // the replica's own
+  std::uint64_t seed = 1;
+};
+
+// A message to send in place of the one the core sent (to the same destination).
+struct Emission {
+  net::SharedBytes bytes;
+};
+using Emissions = std::vector<Emission>;
+
+class Behaviour {
+ public:
+  explicit Behaviour(BehaviourContext context);
+  virtual ~Behaviour() = default;
+  virtual std::string_view name() const = 0;
+  // The core sent `bytes` (decoded: `envelope`, empty if it does not decode) to `to`.
+  // Returns what leaves instead: {bytes} unchanged, {} dropped, or anything else.
+  virtual Emissions on_send(net::NodeId to, const net::SharedBytes& bytes,
+                            const wire::Envelope& envelope) = 0;
+
+ protected:
+  // Signs `payload` as this replica, as the honest core would.
+  net::SharedBytes reseal(wire::Kind kind, Bytes payload) const;
+  const BehaviourContext& context() const { return context_; }  // its key moved out
+  net::Rng& rng() { return rng_; }
+
+ private:
+  crypto::Signer signer_;  // first: it takes the context's key
+  BehaviourContext context_;
+  net::Rng rng_;
+};
+
+// The behaviours by name, for scenario files and --byzantine (docs/adversary.md):
+//   corrupt-chunks  serves state-transfer chunks with flipped bytes, validly signed
+std::vector<std::string_view> behaviour_names();
+Result<std::unique_ptr<Behaviour>> make_behaviour(std::string_view name, BehaviourContext context);
+
+}  // namespace phalanx::adversary
