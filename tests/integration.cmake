@@ -1,7 +1,8 @@
 # Real-process integration tests, labelled `integration`: 4 replicas as separate processes
 # on 127.0.0.1, clients, kill -9, SIGSTOP/SIGCONT, restarts, wrong keys, garbage.
 # Each is one case of tests/integration/cluster_test.sh, bounded in time, on its own ports.
-if(NOT TARGET phalanx-replica OR NOT TARGET phalanx-client OR NOT TARGET phalanx-keygen)
+if(NOT TARGET phalanx-replica OR NOT TARGET phalanx-client OR NOT TARGET phalanx-keygen
+   OR NOT TARGET phalanx-byzantine-replica)
   return()
 endif()
 
@@ -10,7 +11,7 @@ target_link_libraries(integration_garbage_sender PRIVATE phalanx::node phalanx_w
 
 set(cases complete_2000_requests kill_primary kill_backup_and_restart pause_primary
           wrong_key_is_refused garbage_is_rejected peer_down_memory_bounded
-          client_without_quorum_fails)
+          client_without_quorum_fails kill_all_and_recover rejoin_64mib_with_corrupt_chunks)
 set(index 0)
 foreach(case ${cases})
   math(EXPR base_port "21000 + ${index} * 20")
@@ -18,6 +19,7 @@ foreach(case ${cases})
   add_test(NAME integration.cluster.${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_test.sh ${case} ${base_port}
                    $<TARGET_FILE:phalanx-keygen> $<TARGET_FILE:phalanx-replica>
-                   $<TARGET_FILE:phalanx-client> $<TARGET_FILE:integration_garbage_sender>)
+                   $<TARGET_FILE:phalanx-client> $<TARGET_FILE:integration_garbage_sender>
+                   $<TARGET_FILE:phalanx-byzantine-replica>)
   set_tests_properties(integration.cluster.${case} PROPERTIES LABELS integration TIMEOUT 180)
 endforeach()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "phalanx/base/assert.h"
@@ -349,7 +350,12 @@ void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
     send(id, client->second, reply.envelope);
   }
   record_history(id, actions);
+  static const bool trace = std::getenv("PHALANX_SIM_TRACE") != nullptr;
   for (const auto& event : actions.events) {
+    if (trace)
+      std::fprintf(stderr, "%8.3f ms r%u %s %llu %s\n", static_cast<double>(now_) / 1e6, id,
+                   std::string(pbft::to_string(event.type)).c_str(),
+                   static_cast<unsigned long long>(event.value), event.detail.c_str());
     if (event.type == pbft::Event::Type::kViewChangeStarted) ++counters_.view_changes_started;
     if (event.type == pbft::Event::Type::kDroppedMessage) ++counters_.dropped_by_core[event.detail];
   }

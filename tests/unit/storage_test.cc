@@ -776,6 +776,39 @@ TEST(LogStorageSnapshot, A64MiBSnapshotRoundTripsThroughARealDisk) {
               mib_per_second(write_end - write_start), mib_per_second(read_end - write_end));
 }
 
+// Background snapshots (the node's mode): save_snapshot returns at once; what is appended
+// while the file is written goes to the new segment; a second and third snapshot saved
+// meanwhile wait, the latest replacing the earlier, and the result loads the same as if
+// everything had been written in line.
+TEST(LogStorageSnapshot, BackgroundSnapshotsLoadAsIfWrittenInLine) {
+  TempDir temp;
+  const std::string dir = temp.path() + "/data";
+  auto disk = std::make_shared<PosixFileSystem>();
+  LogStorageOptions options = options_for(dir);
+  options.background_snapshots = true;
+  const Snapshot first = make_snapshot(100, 8u << 20, small_records(3, 1));
+  const Snapshot second = make_snapshot(200, 1024, small_records(4, 2));
+  const Snapshot third = make_snapshot(300, 2048, small_records(5, 3));
+  const auto after = small_records(6, 4);
+  {
+    LogStorage storage(disk, options);
+    ASSERT_TRUE(storage.load().ok());
+    ASSERT_OK(storage.append(small_records(7, 5)));
+    ASSERT_OK(storage.save_snapshot(first));
+    ASSERT_OK(storage.append(small_records(2, 6)));
+    ASSERT_OK(storage.save_snapshot(second));  // waits for the first
+    ASSERT_OK(storage.save_snapshot(third));   // replaces the second
+    ASSERT_OK(storage.append(after));
+    ASSERT_OK(storage.flush());
+  }  // the destructor would also wait
+  auto loaded = load_fresh(disk, options_for(dir));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  expect_snapshot_equal(loaded.value().snapshot, third);
+  std::vector<DurableRecord> expected = third.records;
+  expected.insert(expected.end(), after.begin(), after.end());
+  expect_records_equal(loaded.value().records, expected);
+}
+
 // ---- identity and discarding -------------------------------------------------------------------
 
 TEST(LogStorageIdentity, AnotherReplicasDirectoryIsRefusedNamingBothIdentities) {

@@ -102,7 +102,6 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   // The checkpoint it replaces stays servable (and its log kept) for peers whose
   // transfer of it is under way; an older one goes.
   if (stable_.state) previous_ = ServedState{stable_.seq, stable_.state, std::move(stable_tree_)};
-  Seq replaced = stable_.seq;
   stable_ = StableCheckpoint{seq, digest, state_size, std::move(proof), nullptr};
   stable_tree_.reset();
   if (auto own = own_checkpoints_.find(seq); own != own_checkpoints_.end()) {
@@ -121,9 +120,10 @@ void Replica::Core::make_stable(Seq seq, const crypto::Digest& digest, std::uint
   // Behind since the first checkpoint we could not reach, so that a fast-moving cluster
   // does not postpone our state transfer for ever.
   if (last_executed_ < seq && !was_behind) behind_since_ = now_;
-  // A transfer of the checkpoint just replaced goes on (peers still serve it); of an
-  // older one, it would end too far behind: its peers have dropped it and its log.
-  if (fetch_ && fetch_->seq < replaced) fetch_.reset();
+  // A transfer of the checkpoint one interval below goes on: it is the previous stable
+  // checkpoint of the peers, who still serve it and its log. Of an older one, they have
+  // dropped both: start over with this one.
+  if (fetch_ && seq > fetch_->seq + options_.checkpoint_interval) fetch_.reset();
   update_request_timer();  // a replica now behind stops suspecting the primary
   event(Event::Type::kCheckpointStable, seq, digest.short_hex());
   collect_garbage();
@@ -144,8 +144,8 @@ void Replica::Core::collect_garbage() {
   if (previous_ && previous_->seq + window_ < stable_.seq) previous_.reset();  // a jump
   for (auto it = log_.begin(); it != log_.end() && it->first <= stable_.seq;) {
     bool still_needed = it->first > last_executed_ && it->first <= last_executed_ + window_;
-    bool retained = it->second.committed && it->first > retained_floor() &&
-                    it->first <= last_executed_;
+    bool retained =
+        it->second.committed && it->first > retained_floor() && it->first <= last_executed_;
     it = still_needed || retained ? std::next(it) : log_.erase(it);
   }
   checkpoint_votes_.erase(checkpoint_votes_.begin(), checkpoint_votes_.upper_bound(stable_.seq));

@@ -122,15 +122,14 @@ Actions Replica::Core::on_tick(Instant now) {
   if (view_timer_ && now_ >= *view_timer_) on_view_timer();
   try_propose();
   maybe_start_state_transfer();
-  // The peer did not answer in time (slow, down, or lying by silence): ask the next.
-  if (fetch_ && now_ >= fetch_->deadline) next_fetch_peer();
+  expire_fetch_peers();
   return end_step();
 }
 
 Instant Replica::Core::next_deadline() const {
   Instant deadline = next_status_at_;
   if (view_timer_) deadline = std::min(deadline, *view_timer_);
-  if (fetch_) deadline = std::min(deadline, fetch_->deadline);
+  if (fetch_) deadline = std::min(deadline, fetch_deadline());
   if (is_primary() && !view_changing_ && next_seq_ < stable_.seq + window_) {
     // The oldest request not yet proposed leaves at most batch_delay_max after arrival.
     // (With the window full there is nothing to do until a checkpoint becomes stable:
@@ -251,7 +250,8 @@ void Replica::Core::check_invariants() const {
   for (const auto& [seq, slot] : log_) {
     PHALANX_ASSERT(seq > 0, "slot 0 exists");
     PHALANX_ASSERT(seq <= stable_.seq + window_, "slot above the high watermark");
-    PHALANX_ASSERT(seq > std::min(retained_floor(), last_executed_), "slot below the low watermark");
+    PHALANX_ASSERT(seq > std::min(retained_floor(), last_executed_),
+                   "slot below the low watermark");
     PHALANX_ASSERT(seq > std::min(stable_.seq, last_executed_) || slot.committed,
                    "an uncommitted slot below the low watermark");
     PHALANX_ASSERT(seq > last_executed_ || slot.committed, "executed a slot not committed");

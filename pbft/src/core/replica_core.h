@@ -68,21 +68,29 @@ class Replica::Core {
     std::shared_ptr<const Bytes> state;  // null when this replica has not got it yet
   };
 
-  // A state transfer under way (state_transfer.cc): chunks arrive in any order, several
-  // are asked for at once, each is checked against the certified root on arrival.
+  // A state transfer under way (state_transfer.cc): chunks are asked of every peer that
+  // certified the checkpoint at once, a few each, arrive in any order, and are checked
+  // against the certified root on arrival. A peer that sends a bad chunk is asked for no
+  // more; one that is slow rests for a timeout while the others take its chunks.
+  struct FetchPeer {
+    ReplicaId id = 0;
+    std::set<std::uint64_t> requested;  // asked, not answered yet
+    Instant deadline = 0;               // for an answer, while it has requests
+    Instant resting_until = 0;          // slow: not asked again before
+    bool lied = false;
+  };
   struct StateFetch {
     Seq seq = 0;
     crypto::Digest digest;
     std::uint64_t state_size = 0;
     std::uint64_t chunk_count = 0;
-    Bytes received;                     // state_size bytes; chunk i at i * chunk bytes
-    std::vector<bool> have;             // by chunk index
+    Bytes received;                      // state_size bytes; chunk i at i * chunk bytes
+    std::vector<bool> have;              // by chunk index
+    std::vector<std::int32_t> asked_of;  // by chunk index: the peer's index, or -1
     std::uint64_t have_count = 0;
-    std::set<std::uint64_t> requested;  // asked of the current peer, not answered yet
-    std::uint64_t first_missing = 0;    // every chunk below it is here
-    std::vector<ReplicaId> peers;       // who certified it, minus me
-    std::size_t peer_index = 0;
-    Instant deadline = 0;               // the current peer is given up on at this instant
+    std::uint64_t first_missing = 0;  // every chunk below it is here
+    std::vector<FetchPeer> peers;     // who certified it, minus me
+    std::size_t next_peer = 0;        // round-robin start
   };
 
   // A stable checkpoint's state as served to peers that fetch it: besides the current
@@ -194,7 +202,9 @@ class Replica::Core {
   // --- state_transfer.cc --------------------------------------------------------------
   void maybe_start_state_transfer();
   void request_chunks();
-  void next_fetch_peer();
+  void give_up_on(FetchPeer& peer);
+  void expire_fetch_peers();
+  Instant fetch_deadline() const;
   void on_fetch_state(const Message& message);
   void on_state_chunk(const Message& message);
   void finish_state_transfer();

@@ -43,6 +43,19 @@ void metric(std::string& out, const char* type, const char* name, const char* he
 }
 }  // namespace
 
+void Metrics::count_dropped(std::string_view reason) {
+  std::lock_guard lock(dropped_mutex_);
+  auto found = dropped_by_reason_.find(reason);
+  if (found == dropped_by_reason_.end()) found = dropped_by_reason_.emplace(reason, 0).first;
+  ++found->second;
+}
+
+std::uint64_t Metrics::dropped(std::string_view reason) const {
+  std::lock_guard lock(dropped_mutex_);
+  auto found = dropped_by_reason_.find(reason);
+  return found == dropped_by_reason_.end() ? 0 : found->second;
+}
+
 std::string Metrics::render() const {
   std::string out;
   auto counter = [&](const char* name, const char* help, const Counter& value) {
@@ -79,6 +92,15 @@ std::string Metrics::render() const {
     out += "phalanx_rejected_messages_total{reason=\"" +
            std::string(pbft::to_string(static_cast<pbft::Rejection>(i))) + "\"} " +
            std::to_string(rejected[i].load(std::memory_order_relaxed)) + "\n";
+  }
+  {
+    std::lock_guard lock(dropped_mutex_);
+    out +=
+        "# HELP phalanx_dropped_by_reason_total Valid messages the protocol had no use for, "
+        "by reason.\n# TYPE phalanx_dropped_by_reason_total counter\n";
+    for (const auto& [reason, count] : dropped_by_reason_)
+      out += "phalanx_dropped_by_reason_total{reason=\"" + reason + "\"} " + std::to_string(count) +
+             "\n";
   }
   gauge("view", "Current view.", view);
   gauge("rejoining", "1 while this replica rejoins without durable state and does not vote.",

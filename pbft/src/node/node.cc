@@ -6,34 +6,6 @@
 namespace phalanx::node {
 
 namespace {
-std::string_view event_name(pbft::Event::Type type) {
-  switch (type) {
-    case pbft::Event::Type::kViewChangeStarted:
-      return "view change started";
-    case pbft::Event::Type::kViewEntered:
-      return "view entered";
-    case pbft::Event::Type::kCheckpointStable:
-      return "checkpoint stable";
-    case pbft::Event::Type::kStateTransferStarted:
-      return "state transfer started";
-    case pbft::Event::Type::kStateTransferDone:
-      return "state transfer done";
-    case pbft::Event::Type::kEvidence:
-      return "evidence";
-    case pbft::Event::Type::kStateDiverged:
-      return "state diverged";
-    case pbft::Event::Type::kDroppedMessage:
-      return "dropped";
-    case pbft::Event::Type::kRecovered:
-      return "recovered from durable state: last executed";
-    case pbft::Event::Type::kRejoinHorizon:
-      return "rejoining: votes resume at seq";
-    case pbft::Event::Type::kRejoined:
-      return "rejoined: voting again at seq";
-  }
-  return "event";
-}
-
 std::shared_ptr<spdlog::logger> default_logger(pbft::ReplicaId id) {
   std::string name = "replica-" + std::to_string(id);
   if (auto existing = spdlog::get(name)) return existing;
@@ -266,7 +238,11 @@ void Node::log_event(const pbft::Event& event) {
   switch (event.type) {
     case Type::kDroppedMessage:
       metrics_.dropped_by_core.fetch_add(1, std::memory_order_relaxed);
+      metrics_.count_dropped(event.detail);
       return;  // counted; too frequent to log one by one
+    case Type::kStateTransferStarted:
+      transfer_started_at_ = now();
+      break;
     case Type::kViewChangeStarted:
       metrics_.view_changes_started.fetch_add(1, std::memory_order_relaxed);
       break;
@@ -276,9 +252,14 @@ void Node::log_event(const pbft::Event& event) {
     case Type::kCheckpointStable:
       metrics_.checkpoints_stable.fetch_add(1, std::memory_order_relaxed);
       break;
-    case Type::kStateTransferDone:
+    case Type::kStateTransferDone: {
       metrics_.state_transfers.fetch_add(1, std::memory_order_relaxed);
+      double seconds = static_cast<double>(now() - transfer_started_at_) / 1e9;
+      double bytes = static_cast<double>(event.bytes);
+      log_->info("state transfer to seq {}: {:.1f} MiB in {:.3f} s ({:.1f} MiB/s)", event.value,
+                 bytes / (1 << 20), seconds, seconds > 0 ? bytes / (1 << 20) / seconds : 0.0);
       break;
+    }
     case Type::kEvidence:
       metrics_.evidence.fetch_add(1, std::memory_order_relaxed);
       break;
@@ -286,7 +267,7 @@ void Node::log_event(const pbft::Event& event) {
       break;
   }
   auto level = event.type == Type::kStateDiverged ? spdlog::level::err : spdlog::level::info;
-  log_->log(level, "{} value={}{}{}", event_name(event.type), event.value,
+  log_->log(level, "{} value={}{}{}", pbft::to_string(event.type), event.value,
             event.detail.empty() ? "" : " ", event.detail);
 }
 

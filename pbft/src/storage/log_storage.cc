@@ -8,6 +8,8 @@
 #include "phalanx/storage/log_storage.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 
 #include "data_dir.h"
 #include "log_loader.h"
@@ -22,6 +24,26 @@ struct LogStorage::Impl {
   std::unique_ptr<AppendFile> segment;  // the segment appends go to; none before the first
   std::uint64_t next_segment_number = 1;
   std::optional<pbft::Seq> snapshot_seq;  // of the latest durable snapshot
+
+  // Background snapshots (LogStorageOptions::background_snapshots): the one being written,
+  // and the latest one waiting for it. Each already rotated the log when it was saved.
+  struct Queued {
+    pbft::Snapshot snapshot;
+    std::uint64_t first_segment = 0;
+  };
+  struct Writing {
+    pbft::Seq seq = 0;
+    std::string name;
+    std::uint64_t first_segment = 0;
+    std::uint64_t syncs = 0;  // the writer's own count, added to the stats when it is done
+    std::future<Result<std::uint64_t>> done;
+  };
+  std::optional<Writing> writing;
+  std::optional<Queued> queued;
+
+  ~Impl() {
+    if (writing) writing->done.wait();  // a snapshot under way is finished, not torn
+  }
 
   // Refuses every later write, and passes the error on.
   Status fail(const Error& error) {
@@ -101,6 +123,7 @@ Result<pbft::DurableState> LogStorage::load() {
 
 Status LogStorage::append(const std::vector<pbft::DurableRecord>& records) {
   PHALANX_ASSERT(impl_->loaded, "LogStorage::append before a successful load()");
+  if (auto reaped = reap_snapshot(false); !reaped) return reaped;
   if (records.empty()) return ok_status();
   if (impl_->failure) return Error{*impl_->failure};
   if (auto sized = check_record_sizes(records, options_.record_bytes_max); !sized) return sized;
@@ -145,34 +168,94 @@ Status LogStorage::save_snapshot(const pbft::Snapshot& snapshot) {
   PHALANX_ASSERT(impl_->loaded, "LogStorage::save_snapshot before a successful load()");
   PHALANX_ASSERT(!impl_->snapshot_seq || snapshot.seq >= *impl_->snapshot_seq,
                  "save_snapshot: a snapshot older than the saved one");
+  if (auto reaped = reap_snapshot(false); !reaped) return reaped;
   if (impl_->failure) return Error{*impl_->failure};
   if (auto sized = check_record_sizes(snapshot.records, options_.record_bytes_max); !sized)
     return sized;
 
-  const std::string& dir = options_.dir;
   // The records after this snapshot go to a new segment, whose number the snapshot names:
   // load() then knows which segments it superseded without trusting the directory order.
+  // (A snapshot written in the background rotates now too: what is appended meanwhile
+  // must not be in a segment its completion deletes.)
   std::uint64_t first_segment = impl_->next_segment_number;
-  std::string name = snapshot_name(snapshot.seq);
-  std::string path = join_path(dir, name);
+  if (!options_.background_snapshots) {
+    auto written = write_snapshot(snapshot, first_segment, stats_.syncs);
+    if (!written) return impl_->fail(written.error());
+    impl_->segment.reset();
+    return finish_snapshot(snapshot.seq, snapshot_name(snapshot.seq), first_segment,
+                           written.value());
+  }
+  impl_->segment.reset();                                 // the next append opens first_segment
+  impl_->queued = Impl::Queued{snapshot, first_segment};  // replaces an older one waiting
+  return start_queued_snapshot();
+}
+
+// Writes the snapshot file: a temporary, synced, renamed into place, directory synced.
+Result<std::uint64_t> LogStorage::write_snapshot(const pbft::Snapshot& snapshot,
+                                                 std::uint64_t first_segment,
+                                                 std::uint64_t& syncs) const {
+  std::string path = join_path(options_.dir, snapshot_name(snapshot.seq));
   std::string temporary = path + std::string(kTemporarySuffix);
   if (fs_->exists(temporary)) {
-    if (auto removed = fs_->remove(temporary); !removed) return impl_->fail(removed.error());
+    if (auto removed = fs_->remove(temporary); !removed) return removed.error();
   }
-  auto written = write_snapshot_file(*fs_, temporary, snapshot, first_segment, stats_.syncs);
-  if (!written) return impl_->fail(written.error());
-  if (auto renamed = fs_->rename(temporary, path); !renamed) return impl_->fail(renamed.error());
-  if (auto synced = fs_->sync_dir(dir); !synced) return impl_->fail(synced.error());
-  // The snapshot is durable. The next append creates segment first_segment; what the
-  // snapshot superseded may go.
-  impl_->segment.reset();
-  impl_->snapshot_seq = snapshot.seq;
-  ++stats_.snapshots;
-  stats_.snapshot_bytes = written.value();
+  auto written = write_snapshot_file(*fs_, temporary, snapshot, first_segment, syncs);
+  if (!written) return written.error();
+  if (auto renamed = fs_->rename(temporary, path); !renamed) return renamed.error();
+  if (auto synced = fs_->sync_dir(options_.dir); !synced) return synced.error();
+  return written.value();
+}
 
-  if (auto removed = remove_superseded(*fs_, dir, name, first_segment); !removed)
+// The snapshot is durable: what it superseded may go.
+Status LogStorage::finish_snapshot(pbft::Seq seq, const std::string& name,
+                                   std::uint64_t first_segment, std::uint64_t bytes) {
+  impl_->snapshot_seq = seq;
+  ++stats_.snapshots;
+  stats_.snapshot_bytes = bytes;
+  if (auto removed = remove_superseded(*fs_, options_.dir, name, first_segment); !removed)
     return impl_->fail(removed.error());
   return ok_status();
+}
+
+// Starts writing the queued snapshot on a thread of its own, unless one is being written.
+Status LogStorage::start_queued_snapshot() {
+  if (impl_->writing || !impl_->queued) return ok_status();
+  Impl::Queued queued = std::move(*impl_->queued);
+  impl_->queued.reset();
+  impl_->writing.emplace();
+  Impl::Writing& writing = *impl_->writing;
+  writing.seq = queued.snapshot.seq;
+  writing.name = snapshot_name(queued.snapshot.seq);
+  writing.first_segment = queued.first_segment;
+  // The thread owns its copy of the snapshot (the state bytes are shared, immutable) and
+  // its own sync count; it touches nothing else of this object.
+  writing.done = std::async(
+      std::launch::async,
+      [this, snapshot = std::move(queued.snapshot), first_segment = queued.first_segment,
+       syncs = &writing.syncs] { return write_snapshot(snapshot, first_segment, *syncs); });
+  return ok_status();
+}
+
+// Collects a background snapshot that is done (or waits for it, with `wait`), then starts
+// the queued one.
+Status LogStorage::reap_snapshot(bool wait) {
+  if (!impl_->writing) return ok_status();
+  if (!wait && impl_->writing->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return ok_status();
+  Impl::Writing writing = std::move(*impl_->writing);
+  impl_->writing.reset();
+  Result<std::uint64_t> written = writing.done.get();
+  stats_.syncs += writing.syncs;
+  if (!written) return impl_->fail(written.error());
+  if (auto finished =
+          finish_snapshot(writing.seq, writing.name, writing.first_segment, written.value());
+      !finished)
+    return finished;
+  return start_queued_snapshot();
+}
+
+Status LogStorage::flush() {
+  return reap_snapshot(true);
 }
 
 }  // namespace phalanx::storage

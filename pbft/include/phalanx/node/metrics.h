@@ -8,7 +8,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "phalanx/pbft/wire.h"
 
@@ -68,7 +71,16 @@ struct Metrics {
 
   LatencyHistogram request_latency;  // arrival at this replica -> execution here
 
+  // Valid messages the core dropped, by its reason (a fixed set of phrases in pbft/src/core).
+  void count_dropped(std::string_view reason);
+  std::uint64_t dropped(std::string_view reason) const;
+
   std::string render() const;
+
+ private:
+  mutable std::mutex dropped_mutex_;
+  std::map<std::string, std::uint64_t, std::less<>>
+      dropped_by_reason_;  // guarded by dropped_mutex_
 };
 
 }  // namespace phalanx::node

@@ -125,8 +125,9 @@ class Node {
   std::array<std::uint64_t, static_cast<std::size_t>(pbft::Rejection::kCount)>
       rejection_logged_at_{};  // run() thread only
 
-  std::uint64_t peer_connects_ = 0;     // run() thread only: last logged
-  std::uint64_t peer_disconnects_ = 0;  // run() thread only: last logged
+  std::uint64_t transfer_started_at_ = 0;  // run() thread only: the state transfer's start
+  std::uint64_t peer_connects_ = 0;        // run() thread only: last logged
+  std::uint64_t peer_disconnects_ = 0;     // run() thread only: last logged
 
   Metrics metrics_;
   mutable std::mutex status_mutex_;

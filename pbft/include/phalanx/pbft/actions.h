@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "phalanx.pb.h"
@@ -73,7 +74,36 @@ struct Event {
   Type type;
   std::uint64_t value = 0;  // view or seq, as the type says
   std::string detail;
+  std::uint64_t bytes = 0;  // state transfers: the size of the state
 };
+
+inline std::string_view to_string(Event::Type type) {
+  switch (type) {
+    case Event::Type::kViewChangeStarted:
+      return "view change started";
+    case Event::Type::kViewEntered:
+      return "view entered";
+    case Event::Type::kCheckpointStable:
+      return "checkpoint stable";
+    case Event::Type::kStateTransferStarted:
+      return "state transfer started";
+    case Event::Type::kStateTransferDone:
+      return "state transfer done";
+    case Event::Type::kEvidence:
+      return "evidence";
+    case Event::Type::kStateDiverged:
+      return "state diverged";
+    case Event::Type::kDroppedMessage:
+      return "dropped";
+    case Event::Type::kRecovered:
+      return "recovered from durable state: last executed";
+    case Event::Type::kRejoinHorizon:
+      return "rejoining: votes resume at seq";
+    case Event::Type::kRejoined:
+      return "rejoined: voting again at seq";
+  }
+  return "event";
+}
 
 // Proof that `replica` signed two conflicting messages for one slot (S5).
 struct Evidence {

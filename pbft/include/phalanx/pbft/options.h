@@ -28,7 +28,7 @@ struct ReplicaOptions {
   // not by one round trip per chunk).
   Instant state_fetch_timeout = 200 * kMillisecond;
   std::size_t state_chunk_bytes = 256 * 1024;
-  std::size_t state_chunks_in_flight = 8;
+  std::size_t state_chunks_in_flight = 16;
 
   // Bounds on what clients can make a replica hold.
   std::size_t pending_requests_max = 10'000;  // requests waiting to be ordered

@@ -61,6 +61,11 @@ struct LogStorageOptions {
   std::uint64_t segment_bytes_max = 64u << 20;
   std::uint64_t record_bytes_max = 64u << 20;  // larger lengths are corruption
   // Torn-tail truncations and the like; may be empty.
+  // Write snapshot files on a thread of their own (save_snapshot returns at once; the
+  // previous snapshot and the log stay until the new one is durable, so a crash meanwhile
+  // loses nothing). For a node, whose protocol thread must not stall on a large state;
+  // not with a SimFileSystem, which is single-threaded.
+  bool background_snapshots = false;
   std::function<void(const std::string&)> on_notice = nullptr;
 };
 
@@ -73,8 +78,17 @@ class LogStorage final : public Storage {
   Status append(const std::vector<pbft::DurableRecord>& records) override;
   Status save_snapshot(const pbft::Snapshot& snapshot) override;
   StorageStats stats() const override { return stats_; }
+  // Waits for a snapshot being written in the background; its error, if it failed.
+  Status flush();
 
  private:
+  Result<std::uint64_t> write_snapshot(const pbft::Snapshot& snapshot, std::uint64_t first_segment,
+                                       std::uint64_t& syncs) const;
+  Status finish_snapshot(pbft::Seq seq, const std::string& name, std::uint64_t first_segment,
+                         std::uint64_t bytes);
+  Status start_queued_snapshot();
+  Status reap_snapshot(bool wait);
+
   struct Impl;
   std::shared_ptr<FileSystem> fs_;
   LogStorageOptions options_;
