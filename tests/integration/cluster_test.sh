@@ -259,6 +259,9 @@ rejoin_64mib_with_corrupt_chunks)
   # State transfer (issue 6): replica 3's data directory is wiped; it rejoins and fetches
   # 64 MiB of state from its peers while replica 1 serves chunks with flipped bytes
   # (validly signed). It must end with the right state and vote again.
+  # A checkpoint of 64 MiB takes a few hundred ms on the protocol thread: view timeouts
+  # well above that (docs/storage.md, "Tuning for large states").
+  printf '\n[options]\nview_timeout_initial_ms = 4000\nview_timeout_floor_ms = 2000\n' >>"$config"
   for id in 0 2 3; do start_replica "$id"; done
   start_byzantine 1 corrupt-chunks
   wait_until_serving 0 1 2 3

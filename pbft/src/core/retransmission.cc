@@ -45,12 +45,18 @@ void Replica::Core::on_status(const Message& message) {
 // slot committed here (valid in any view), and for slots still in progress in our common
 // view, the pre-prepare and our own votes. Only slots older than a status interval: the
 // younger ones are still on their way.
+//
+// Commit certificates go only to a peer that can execute them: from its next sequence
+// number on, contiguous, within a window of it. To a peer further behind than our log
+// reaches they would be dropped (it must fetch the state), and they carry whole batches.
 void Replica::Core::retransmit_slots_to(ReplicaId peer, Seq after) {
   std::size_t sent = 0;
+  const bool contiguous = log_.count(after + 1) != 0;
   for (auto it = log_.upper_bound(after); it != log_.end() && sent < options_.retransmit_slots_max;
        ++it) {
     const core::Slot& slot = it->second;
     if (slot.committed) {
+      if (!contiguous || it->first > after + window_) continue;
       if (now_ < slot.committed_at + options_.status_interval) continue;
       wire::CommitCertificate certificate = *slot.commit_certificate;
       send(sign(wire::COMMIT_CERTIFICATE, encode(certificate)), peer);

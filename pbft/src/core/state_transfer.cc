@@ -34,7 +34,11 @@ void Replica::Core::maybe_start_state_transfer() {
   // Every other replica, not only the proof's signers: any that holds the state can serve
   // it (each chunk is checked against the certified root), and a signer may be down.
   for (ReplicaId peer = 0; peer < quorums_.n; ++peer)
-    if (peer != id_) fetch.peers.push_back(FetchPeer{peer});
+    if (peer != id_) {
+      FetchPeer fetch_peer;
+      fetch_peer.id = peer;
+      fetch.peers.push_back(std::move(fetch_peer));
+    }
   fetch.next_peer = id_ % fetch.peers.size();  // spread fetchers over peers
   fetch.received.resize(fetch.state_size);
   fetch.have.assign(fetch.chunk_count, false);
