@@ -108,6 +108,10 @@ Status Node::run() {
     update_gauges();
     if (digest_requested_.exchange(false)) publish_state_digest();
   }
+  if (!error_) {
+    if (Status flushed = storage_->flush(); !flushed.ok())
+      error_ = Error{"storage failed while stopping: " + flushed.error().message};
+  }
   running_.store(false);
   log_->info("replica {} stopped", options_.id);
   if (error_) return *error_;

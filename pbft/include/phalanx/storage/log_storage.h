@@ -78,8 +78,9 @@ class LogStorage final : public Storage {
   Status append(const std::vector<pbft::DurableRecord>& records) override;
   Status save_snapshot(const pbft::Snapshot& snapshot) override;
   StorageStats stats() const override { return stats_; }
-  // Waits for a snapshot being written in the background; its error, if it failed.
-  Status flush();
+  // Waits for the snapshot being written in the background, then writes the one waiting
+  // for it, if any; the first error, if one failed.
+  Status flush() override;
 
  private:
   Result<std::uint64_t> write_snapshot(const pbft::Snapshot& snapshot, std::uint64_t first_segment,

@@ -44,6 +44,9 @@ class Storage {
   virtual Status append(const std::vector<pbft::DurableRecord>& records) = 0;
   virtual Status save_snapshot(const pbft::Snapshot& snapshot) = 0;
   virtual StorageStats stats() const = 0;
+  // Finishes any write still under way (a snapshot saved in the background); a clean
+  // shutdown calls it so that nothing saved is left half done.
+  virtual Status flush() { return ok_status(); }
 };
 
 // Keeps the durable state in memory: the latest snapshot and the records appended since.
