@@ -14,7 +14,7 @@ net::SharedBytes Behaviour::reseal(wire::Kind kind, Bytes payload) const {
 }
 
 namespace {
-using Factory = std::unique_ptr<Behaviour> (*)(BehaviourContext);
+using Factory = Result<std::unique_ptr<Behaviour>> (*)(BehaviourContext);
 struct Entry {
   std::string_view name;
   Factory make;
@@ -32,7 +32,11 @@ std::vector<std::string_view> behaviour_names() {
 
 Result<std::unique_ptr<Behaviour>> make_behaviour(std::string_view name, BehaviourContext context) {
   for (const auto& entry : kBehaviours)
-    if (entry.name == name) return entry.make(std::move(context));
+    if (entry.name == name) {
+      auto made = entry.make(std::move(context));
+      if (!made.ok()) return Error{std::string(name) + ": " + made.error().message};
+      return made;
+    }
   std::string known;
   for (const auto& entry : kBehaviours) known += (known.empty() ? "" : ", ") + std::string(entry.name);
   return Error{"unknown Byzantine behaviour '" + std::string(name) + "' (known: " + known + ")"};

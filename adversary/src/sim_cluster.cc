@@ -19,6 +19,8 @@ constexpr pbft::Instant kClockOffsetMax = 1000 * pbft::kSecond;
 constexpr std::uint64_t kNetworkStream = 1;
 constexpr std::uint64_t kClockStream = 2;
 constexpr std::uint64_t kDiskStream = 3;
+// Clock arithmetic: elapsed nanoseconds times a rate in parts per million overflows 64 bits.
+__extension__ using Wide = unsigned __int128;
 }  // namespace
 
 std::string_view to_string(RunResult::Stop stop) {
@@ -92,12 +94,18 @@ std::string RunResult::summary() const {
 SimCluster::SimCluster(SimClusterOptions options)
     : options_(std::move(options)),
       rng_(options_.seed),
-      network_(options_.replicas + options_.clients, rng_.fork(kNetworkStream).next(),
-               options_.network),
+      network_(options_.replicas + options_.clients + options_.twins.size(),
+               rng_.fork(kNetworkStream).next(), options_.network),
       disk_rng_(rng_.fork(kDiskStream)),
       history_(options_.replicas) {
   PHALANX_ASSERT(options_.replicas >= 4, "a cluster has at least 4 replicas");
-  const std::size_t nodes = options_.replicas + options_.clients;
+  const std::size_t nodes = options_.replicas + options_.clients + options_.twins.size();
+  for (pbft::ReplicaId id : options_.twins) {
+    PHALANX_ASSERT(id < options_.replicas, "a twin of a replica that does not exist");
+    twin_node_[id] = static_cast<net::NodeId>(options_.replicas + options_.clients + twin_of_.size());
+    twin_of_.push_back(id);
+    history_.mark_faulty(id);  // two processes signing as one replica: Byzantine
+  }
 
   verifier_.cluster_id = options_.cluster_id;
   if (options_.verify_cache) verifier_.cache = std::make_shared<crypto::VerifyCache>();
@@ -108,17 +116,23 @@ SimCluster::SimCluster(SimClusterOptions options)
 
   net::Rng clocks = rng_.fork(kClockStream);
   for (std::size_t node = 0; node < nodes; ++node) {
-    clock_offset_.push_back(options_.clock_offsets ? clocks.uniform(0, kClockOffsetMax) : 0);
+    pbft::Instant offset = options_.clock_offsets ? clocks.uniform(0, kClockOffsetMax) : 0;
+    clocks_.push_back(Clock{0, offset, kRateOne});
   }
   live_wakeup_.assign(nodes, LiveWakeup{kNever, 0});
   counters_.steps_by_node.assign(nodes, 0);
 
-  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
+  for (std::size_t instance = 0; instance < options_.replicas + twin_of_.size(); ++instance) {
+    pbft::ReplicaId id = instance < options_.replicas
+                             ? static_cast<pbft::ReplicaId>(instance)
+                             : twin_of_[instance - options_.replicas];
     auto node = std::make_unique<ReplicaNode>();
-    node->silent = options_.silent.count(id) != 0;
+    node->id = id;
+    node->node = node_of_instance(instance);
+    node->silent = instance < options_.replicas && options_.silent.count(id) != 0;
     if (options_.storage == SimClusterOptions::Storage::kLog) {
       node->disk = std::make_shared<storage::SimFileSystem>();
-      node->storage = open_log_storage(id, node->disk);
+      node->storage = open_log_storage(static_cast<pbft::ReplicaId>(instance), node->disk);
     } else {
       node->storage = std::make_unique<storage::MemoryStorage>();
     }
@@ -127,7 +141,7 @@ SimCluster::SimCluster(SimClusterOptions options)
     pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
                              options_.replica_options};
     node->replica =
-        std::make_unique<pbft::Replica>(std::move(setup), node->application, local_now(id));
+        std::make_unique<pbft::Replica>(std::move(setup), node->application, local_now(node->node));
     replicas_.push_back(std::move(node));
   }
   for (std::uint32_t index = 0; index < options_.clients; ++index) {
@@ -165,12 +179,88 @@ std::uint32_t SimCluster::client_node(std::uint32_t client_index) const {
   return options_.replicas + client_index;
 }
 
+// --- nodes and their clocks -------------------------------------------------------------
+
+bool SimCluster::is_replica(net::NodeId node) const {
+  return node < options_.replicas || node >= options_.replicas + options_.clients;
+}
+
+std::size_t SimCluster::instance_of(net::NodeId node) const {
+  PHALANX_ASSERT(is_replica(node), "not a replica's node");
+  return node < options_.replicas ? node : options_.replicas + (node - options_.replicas - options_.clients);
+}
+
+net::NodeId SimCluster::node_of_instance(std::size_t instance) const {
+  return instance < options_.replicas
+             ? static_cast<net::NodeId>(instance)
+             : static_cast<net::NodeId>(options_.clients + instance);
+}
+
+SimCluster::ReplicaNode& SimCluster::instance(net::NodeId node) const {
+  return *replicas_[instance_of(node)];
+}
+
+std::optional<net::NodeId> SimCluster::twin_node(pbft::ReplicaId id) const {
+  auto found = twin_node_.find(id);
+  if (found == twin_node_.end()) return std::nullopt;
+  return found->second;
+}
+
+// The nodes that receive what is sent to replica `id`: the replica, and its twin.
+void SimCluster::for_each_node_of(pbft::ReplicaId id, const std::function<void(net::NodeId)>& visit) const {
+  visit(id);
+  if (auto twin = twin_node(id)) visit(*twin);
+}
+
+// A node's monotonic clock: origin offset, rate (drift) and forward jumps, anchored at the
+// last change so that it never goes back.
 pbft::Instant SimCluster::local_now(net::NodeId node) const {
-  return now_ + clock_offset_[node];
+  const Clock& clock = clocks_[node];
+  auto elapsed = static_cast<Wide>(now_ - clock.anchor_sim) * clock.rate_ppm / kRateOne;
+  return clock.anchor_local + static_cast<pbft::Instant>(elapsed);
+}
+
+// The simulated instant at which `node`'s clock reads `local` (now, if it already did).
+pbft::Instant SimCluster::sim_time_of(net::NodeId node, pbft::Instant local) const {
+  const Clock& clock = clocks_[node];
+  if (local <= clock.anchor_local) return clock.anchor_sim;
+  auto scaled = (static_cast<Wide>(local - clock.anchor_local) * kRateOne +
+                 clock.rate_ppm - 1) /
+                clock.rate_ppm;
+  return clock.anchor_sim + static_cast<pbft::Instant>(scaled);
+}
+
+void SimCluster::set_clock_rate(net::NodeId node, double rate) {
+  PHALANX_ASSERT(node < clocks_.size(), "node id out of range");
+  PHALANX_ASSERT(rate > 0.01 && rate < 100, "a clock rate between 0.01 and 100");
+  Clock& clock = clocks_[node];
+  clock.anchor_local = local_now(node);
+  clock.anchor_sim = now_;
+  clock.rate_ppm = static_cast<std::uint64_t>(rate * static_cast<double>(kRateOne));
+  reschedule(node);
+}
+
+void SimCluster::jump_clock(net::NodeId node, pbft::Instant forward) {
+  PHALANX_ASSERT(node < clocks_.size(), "node id out of range");
+  Clock& clock = clocks_[node];
+  clock.anchor_local = local_now(node) + forward;
+  clock.anchor_sim = now_;
+  reschedule(node);
+}
+
+// Its deadlines moved in simulated time: its wake-up too.
+void SimCluster::reschedule(net::NodeId node) {
+  live_wakeup_[node] = LiveWakeup{kNever, 0};
+  if (is_replica(node)) {
+    ReplicaNode& replica = instance(node);
+    if (!replica.silent && replica.pauses == 0) schedule_wakeup(node, replica.replica->next_deadline());
+  } else {
+    schedule_wakeup(node, clients_[node - options_.replicas]->core->next_deadline());
+  }
 }
 
 bool SimCluster::silent(net::NodeId node) const {
-  return is_replica(node) && replicas_[node]->silent;
+  return is_replica(node) && instance(node).silent;
 }
 
 bool SimCluster::all_completed() const {
@@ -186,9 +276,11 @@ std::vector<Violation> SimCluster::check(const CheckOptions& options) const {
 RunResult SimCluster::run() {
   PHALANX_ASSERT(!started_, "SimCluster::run is called once");
   started_ = true;
-  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
-    if (!silent(id)) schedule_wakeup(id, replicas_[id]->replica->next_deadline());
+  for (const auto& replica : replicas_) {
+    if (!replica->silent) schedule_wakeup(replica->node, replica->replica->next_deadline());
   }
+  for (const auto& replica : replicas_)
+    if (replica->behaviour) schedule_behaviour_tick(replica->node);
   for (std::uint32_t index = 0; index < options_.clients; ++index) submit_next(index);
 
   std::optional<pbft::Instant> settle_until;  // once every request completed
@@ -257,8 +349,8 @@ void SimCluster::deliver(const net::Delivery& delivery) {
     ++counters_.delivered_to_silent;
     return;
   }
-  if (paused(node)) {
-    ReplicaNode& replica = *replicas_[node];
+  if (is_replica(node) && instance(node).pauses > 0) {
+    ReplicaNode& replica = instance(node);
     if (replica.held.size() >= kHeldMessagesMax) {
       ++counters_.held_overflow;
       return;
@@ -276,11 +368,19 @@ void SimCluster::hand_over(const net::Delivery& delivery) {
   pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier_, audience);
   if (!opened.ok()) {
     ++counters_.rejected[static_cast<std::size_t>(opened.rejection)];
+    record_rejected(delivery, opened.rejection);
     return;
   }
   ++counters_.accepted_by_kind[static_cast<std::size_t>(opened.message->kind)];
+  if (trace_events_.size() < options_.trace_limit) {
+    record_trace(TraceEvent::Kind::kDelivered, delivery.from, node, *opened.message->envelope,
+                 delivery.sent_at_ns);
+    trace_events_.back().byzantine = byzantine_in_flight_.count(delivery.bytes.get()) != 0;
+  }
   if (is_replica(node)) {
-    pbft::Actions actions = replicas_[node]->replica->on_message(*opened.message, local_now(node));
+    ReplicaNode& replica = instance(node);
+    if (replica.behaviour) replica.behaviour->on_receive(*opened.message->envelope);
+    pbft::Actions actions = replica.replica->on_message(*opened.message, local_now(node));
     after_replica_step(node, actions);
   } else {
     std::uint32_t index = node - options_.replicas;
@@ -291,7 +391,7 @@ void SimCluster::hand_over(const net::Delivery& delivery) {
 
 void SimCluster::wake(net::NodeId node) {
   if (is_replica(node)) {
-    after_replica_step(node, replicas_[node]->replica->on_tick(local_now(node)));
+    after_replica_step(node, instance(node).replica->on_tick(local_now(node)));
   } else {
     std::uint32_t index = node - options_.replicas;
     after_client_step(index, clients_[index]->core->on_tick(local_now(node)));
@@ -302,9 +402,7 @@ void SimCluster::wake(net::NodeId node) {
 // fires before the node's current deadline is a harmless early tick.
 void SimCluster::schedule_wakeup(net::NodeId node, pbft::Instant deadline_local) {
   if (deadline_local == kNever) return;
-  const pbft::Instant offset = clock_offset_[node];
-  pbft::Instant at = deadline_local > offset ? deadline_local - offset : 0;
-  at = std::max(at, now_);
+  pbft::Instant at = std::max(sim_time_of(node, deadline_local), now_);
   if (live_wakeup_[node].at <= at) return;
   live_wakeup_[node] = LiveWakeup{at, next_order_};
   wakeups_.push(Wakeup{at, next_order_++, node});
@@ -312,14 +410,15 @@ void SimCluster::schedule_wakeup(net::NodeId node, pbft::Instant deadline_local)
 
 // --- carrying out what the cores asked ---------------------------------------------------
 
-void SimCluster::after_replica_step(pbft::ReplicaId id, const pbft::Actions& actions) {
+void SimCluster::after_replica_step(net::NodeId node, const pbft::Actions& actions) {
   ++counters_.steps;
-  ++counters_.steps_by_node[id];
-  const pbft::Replica& replica = *replicas_[id]->replica;
+  ++counters_.steps_by_node[node];
+  ReplicaNode& instance_node = instance(node);
+  const pbft::Replica& replica = *instance_node.replica;
   if constexpr (PHALANX_INVARIANTS_ENABLED) replica.check_invariants();
-  carry_out(id, actions);
-  if (observer_) observer_(id, replica);
-  if (!silent(id)) schedule_wakeup(id, replica.next_deadline());  // it may have crashed
+  carry_out(node, actions);
+  if (observer_ && node < options_.replicas) observer_(instance_node.id, replica);
+  if (!silent(node)) schedule_wakeup(node, replica.next_deadline());  // it may have crashed
 }
 
 void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientActions& actions) {
@@ -329,15 +428,17 @@ void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientAction
   schedule_wakeup(client_node(index), clients_[index]->core->next_deadline());
 }
 
-void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
-  if (!persist(id, actions)) return;  // crashed before its records were durable
+void SimCluster::carry_out(net::NodeId node, const pbft::Actions& actions) {
+  const pbft::ReplicaId id = instance(node).id;
+  if (!persist(node, actions)) return;  // crashed before its records were durable
   for (const auto& outgoing : actions.send) {
     if (outgoing.to) {
-      send(id, *outgoing.to, outgoing.envelope);
+      for_each_node_of(*outgoing.to, [&](net::NodeId to) { send(node, to, outgoing.envelope); });
       continue;
     }
     for (pbft::ReplicaId to = 0; to < options_.replicas; ++to) {
-      if (to != id) send(id, to, outgoing.envelope);
+      if (to != id)
+        for_each_node_of(to, [&](net::NodeId peer) { send(node, peer, outgoing.envelope); });
     }
   }
   for (const auto& reply : actions.replies) {
@@ -347,7 +448,7 @@ void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
       continue;
     }
     ++counters_.replies_routed;
-    send(id, client->second, reply.envelope);
+    send(node, client->second, reply.envelope);
   }
   record_history(id, actions);
   static const bool trace = std::getenv("PHALANX_SIM_TRACE") != nullptr;
@@ -357,7 +458,17 @@ void SimCluster::carry_out(pbft::ReplicaId id, const pbft::Actions& actions) {
                    std::string(pbft::to_string(event.type)).c_str(),
                    static_cast<unsigned long long>(event.value), event.detail.c_str());
     if (event.type == pbft::Event::Type::kViewChangeStarted) ++counters_.view_changes_started;
-    if (event.type == pbft::Event::Type::kDroppedMessage) ++counters_.dropped_by_core[event.detail];
+    if (event.type == pbft::Event::Type::kDroppedMessage) {
+      ++counters_.dropped_by_core[event.detail];
+    } else if (trace_events_.size() < options_.trace_limit) {
+      TraceEvent noted;
+      noted.kind = TraceEvent::Kind::kEvent;
+      noted.at = now_;
+      noted.from = node;
+      noted.text = std::string(pbft::to_string(event.type)) + " " + std::to_string(event.value) +
+                   (event.detail.empty() ? "" : " " + event.detail);
+      trace_events_.push_back(std::move(noted));
+    }
   }
   for (const auto& evidence : actions.evidence) {
     ++counters_.evidence;
@@ -396,12 +507,13 @@ void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actio
   ClientNode& client = *clients_[index];
   for (const auto& outgoing : actions.send) {
     if (outgoing.to) {
-      send(node, *outgoing.to, outgoing.envelope);
+      for_each_node_of(*outgoing.to, [&](net::NodeId to) { send(node, to, outgoing.envelope); });
       continue;
     }
     ++client.broadcasts;
     ++counters_.client_broadcasts;
-    for (pbft::ReplicaId to = 0; to < options_.replicas; ++to) send(node, to, outgoing.envelope);
+    for (pbft::ReplicaId to = 0; to < options_.replicas; ++to)
+      for_each_node_of(to, [&](net::NodeId peer) { send(node, peer, outgoing.envelope); });
   }
   if (actions.completed) {
     ++client.completed;
@@ -446,16 +558,28 @@ void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes&
     ++counters_.unsent_after_crash;
     return;
   }
-  if (is_replica(from) && replicas_[from]->behaviour) {
-    Emissions emissions = replicas_[from]->behaviour->on_send(to, original, decoded(original));
+  if (is_replica(from) && instance(from).behaviour) {
+    // `to` as the behaviour knows it: a replica id, or a client's node.
+    net::NodeId addressee = is_replica(to) ? instance(to).id : to;
+    Emissions emissions = instance(from).behaviour->on_send(addressee, original, decoded(original));
     if (emissions.size() != 1 || emissions[0].bytes != original) ++counters_.byzantine_changed;
-    for (const auto& emission : emissions) transmit(from, to, emission.bytes);
+    for (const auto& emission : emissions) {
+      if (emission.delay == 0) {
+        transmit(from, to, emission.bytes, emission.bytes != original);
+        continue;
+      }
+      auto at = sim_time_of(from, local_now(from) + emission.delay);
+      schedule_action(at, [from, to, bytes = emission.bytes](SimCluster& cluster) {
+        if (!cluster.silent(from)) cluster.transmit(from, to, bytes, true);
+      });
+    }
     return;
   }
-  transmit(from, to, original);
+  transmit(from, to, original, false);
 }
 
-void SimCluster::transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& original) {
+void SimCluster::transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& original,
+                          bool byzantine) {
   pbft::SharedBytes bytes = original;
   if (send_rewriter_) {
     SentMessage message{from, to, now_, &decoded(original)};
@@ -467,9 +591,14 @@ void SimCluster::transmit(net::NodeId from, net::NodeId to, const pbft::SharedBy
   if (is_replica(from)) record_signed(from, bytes);
   if (send_filter_ && filter(from, to, bytes) == SendVerdict::kDrop) {
     ++counters_.filtered;
+    record_sent(from, to, bytes, TraceEvent::Kind::kFiltered, byzantine);
     return;
   }
-  network_.send(from, to, bytes, now_);
+  net::SendOutcome outcome = network_.send(from, to, bytes, now_);
+  if (outcome != net::SendOutcome::kQueued)
+    record_sent(from, to, bytes, TraceEvent::Kind::kLost, byzantine);
+  else if (byzantine)
+    record_sent(from, to, bytes, TraceEvent::Kind::kByzantineSent, true);
 }
 
 RunResult SimCluster::result(RunResult::Stop stop) {

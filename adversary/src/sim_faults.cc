@@ -68,6 +68,7 @@ void SimCluster::crash(pbft::ReplicaId id, CrashPolicy disk) {
   if (node.disk) node.disk->crash(disk, disk_rng_);
   ++counters_.crashes;
   history_.record_crash(id);
+  note("crash", id);
   trace_.update_u64(now_).update_u64(id);
 }
 
@@ -99,7 +100,7 @@ bool SimCluster::paused(pbft::ReplicaId id) const {
 }
 
 void SimCluster::begin_pause(pbft::ReplicaId id) {
-  ++replicas_[id]->pauses;
+  if (replicas_[id]->pauses++ == 0) note("pause", id);
 }
 
 // The process runs again: it first reads what its socket buffer holds, in arrival order,
@@ -108,6 +109,7 @@ void SimCluster::end_pause(pbft::ReplicaId id) {
   ReplicaNode& node = *replicas_[id];
   PHALANX_ASSERT(node.pauses > 0, "a pause ends that never began");
   if (--node.pauses > 0 || node.silent) return;
+  note("resume", id);
   // A filter or observer may crash it while it reads: what is left then dies with it.
   while (!node.held.empty() && !node.silent && node.pauses == 0) {
     net::Delivery delivery = std::move(node.held.front());

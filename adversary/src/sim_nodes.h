@@ -14,6 +14,8 @@
 namespace phalanx::adversary {
 
 struct SimCluster::ReplicaNode {
+  pbft::ReplicaId id = 0;  // the identity it signs as (a twin shares its replica's)
+  net::NodeId node = 0;    // where it is on the network
   examples::KvApplication application;
   std::unique_ptr<pbft::Replica> replica;
   std::shared_ptr<storage::SimFileSystem> disk;  // log storage only

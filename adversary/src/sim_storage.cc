@@ -11,8 +11,9 @@
 namespace phalanx::adversary {
 
 // As node::Node does: records, then the snapshot, before anything of the step is sent.
-bool SimCluster::persist(pbft::ReplicaId id, const pbft::Actions& actions) {
-  ReplicaNode& node = *replicas_[id];
+bool SimCluster::persist(net::NodeId at, const pbft::Actions& actions) {
+  ReplicaNode& node = instance(at);
+  const pbft::ReplicaId id = node.id;
   if (actions.persist.empty() && !actions.snapshot) return true;
   storage::StorageStats before = node.storage->stats();
   if (node.crash_while_persisting) {
@@ -24,6 +25,7 @@ bool SimCluster::persist(pbft::ReplicaId id, const pbft::Actions& actions) {
       PHALANX_ASSERT(!failed.ok(), "a failing sync went unnoticed");
     }
     ++counters_.crashes_while_persisting;
+    PHALANX_ASSERT(at == id, "twins do not crash while persisting");
     crash(id, policy);
     return false;
   }
@@ -91,6 +93,22 @@ void SimCluster::rejoin(pbft::ReplicaId id) {
   start_replica(id, nullptr, true);
 }
 
+void SimCluster::restart_amnesiac(pbft::ReplicaId id) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas restart");
+  ReplicaNode& node = *replicas_[id];
+  PHALANX_ASSERT(node.silent, "only a crashed replica restarts");
+  if (node.disk) {
+    auto discarded = storage::discard_state(*node.disk, "/replica-" + std::to_string(id));
+    PHALANX_ASSERT(discarded.ok(), "a simulated disk failed to discard a directory");
+    node.storage = open_log_storage(id, node.disk);
+  } else {
+    static_cast<storage::MemoryStorage&>(*node.storage).wipe();
+  }
+  PHALANX_ASSERT(node.storage->load().ok(), "a discarded storage loads");
+  history_.mark_faulty(id);  // it may contradict what it signed: Byzantine from now on
+  start_replica(id, nullptr, false);
+}
+
 void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* recovered,
                                bool rejoin) {
   ReplicaNode& node = *replicas_[id];
@@ -106,6 +124,9 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
   pbft::Seq base = recovered && recovered->snapshot ? recovered->snapshot->seq : 0;
   history_.record_restart(id, base);
   trace_.update_u64(now_).update_u64(id).update_u64(base).update_u64(rejoin);
+  note(std::string(rejoin ? "rejoin" : recovered ? "restart" : "restart (amnesiac)") +
+           " at seq " + std::to_string(base),
+       id);
   if (recovered == nullptr) {
     schedule_wakeup(id, node.replica->next_deadline());
     return;
@@ -117,18 +138,6 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
     PHALANX_ASSERT(actions.ok(), "a replica failed to recover from its own durable state");
   }
   after_replica_step(id, actions.value());
-}
-
-void SimCluster::set_behaviour(pbft::ReplicaId id, std::unique_ptr<Behaviour> behaviour) {
-  PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
-  replicas_[id]->behaviour = std::move(behaviour);
-  history_.mark_faulty(id);
-}
-
-BehaviourContext SimCluster::behaviour_context(pbft::ReplicaId id) const {
-  return BehaviourContext{id, options_.replicas, options_.cluster_id,
-                          crypto::SecretKey::derive_for_testing("replica", id),
-                          options_.seed * 1000 + id};
 }
 
 storage::SimFileSystem* SimCluster::disk(pbft::ReplicaId id) {
@@ -148,10 +157,11 @@ void SimCluster::record_signed(net::NodeId from, const pbft::SharedBytes& bytes)
   if (monitored_bytes_ == bytes) return;
   monitored_bytes_ = bytes;
   wire::Envelope envelope;
+  const pbft::ReplicaId id = instance(from).id;
   if (!envelope.ParseFromString(*bytes) || envelope.kind() == wire::REQUEST ||
-      envelope.sender() != from)
+      envelope.sender() != id)
     return;
-  if (auto message = SignedMessage::of(envelope)) history_.record_signed(from, *message);
+  if (auto message = SignedMessage::of(envelope)) history_.record_signed(id, *message);
 }
 
 }  // namespace phalanx::adversary

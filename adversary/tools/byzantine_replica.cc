@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   using namespace phalanx;
   std::string behaviour_name;
   std::uint64_t seed = 1;
+  std::vector<std::string> params;
   examples::ReplicaHooks hooks;
   hooks.description = "Runs one replica of the Phalanx key-value store that lies on purpose.";
   hooks.add_options = [&](CLI::App& app) {
@@ -20,13 +21,20 @@ int main(int argc, char** argv) {
     for (auto name : adversary::behaviour_names()) known += (known.empty() ? "" : ", ") + std::string(name);
     app.add_option("--byzantine", behaviour_name, "the behaviour: " + known)->required();
     app.add_option("--byzantine-seed", seed, "seed of the behaviour's random choices");
+    app.add_option("--byzantine-param", params, "KEY=VALUE: a parameter of the behaviour");
   };
   hooks.wrap_transport = [&](std::unique_ptr<net::Transport> inner, const pbft::ClusterConfig& config,
                              pbft::ReplicaId id, const crypto::SecretKey& key)
       -> Result<std::unique_ptr<net::Transport>> {
     auto own_key = crypto::SecretKey::from_seed(crypto::seed_of(key));
     adversary::BehaviourContext context{id, static_cast<std::uint32_t>(config.replicas.size()),
-                                        config.cluster_id, std::move(own_key), seed};
+                                        config.cluster_id, std::move(own_key), seed, {}};
+    for (const auto& param : params) {
+      auto equals = param.find('=');
+      if (equals == std::string::npos)
+        return Error{"--byzantine-param " + param + ": expected KEY=VALUE"};
+      context.params[param.substr(0, equals)] = param.substr(equals + 1);
+    }
     auto behaviour = adversary::make_behaviour(behaviour_name, std::move(context));
     if (!behaviour.ok()) return behaviour.error();
     std::fprintf(stderr, "phalanx-byzantine-replica: replica %u behaves as '%s'\n", id,

@@ -84,33 +84,35 @@ std::uint64_t SimNetwork::draw_latency(const LinkRule& rule) {
   return rng_.uniform(rule.latency_min_ns, rule.latency_max_ns);
 }
 
-void SimNetwork::send(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
-                      std::uint64_t now_ns) {
+SendOutcome SimNetwork::send(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
+                             std::uint64_t now_ns) {
   PHALANX_ASSERT(bytes != nullptr, "sending no bytes");
   ++counters_.sent;
   if (!connected(from, to)) {
     ++counters_.cut;
-    return;
+    return SendOutcome::kCut;
   }
   const LinkRule& rule = rules_[link(from, to)];
   if (rng_.chance(rule.drop_probability)) {
     ++counters_.dropped;
-    return;
+    return SendOutcome::kDropped;
   }
-  enqueue(from, to, bytes, now_ns + draw_latency(rule));
+  SendOutcome outcome = enqueue(from, to, bytes, now_ns, now_ns + draw_latency(rule));
   if (rng_.chance(rule.duplicate_probability)) {
     ++counters_.duplicated;
-    enqueue(from, to, std::move(bytes), now_ns + draw_latency(rule));
+    enqueue(from, to, std::move(bytes), now_ns, now_ns + draw_latency(rule));
   }
+  return outcome;
 }
 
-void SimNetwork::enqueue(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
-                         std::uint64_t at_ns) {
+SendOutcome SimNetwork::enqueue(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
+                                std::uint64_t sent_ns, std::uint64_t at_ns) {
   if (queue_.size() >= in_flight_max_) {
     ++counters_.overflow;
-    return;
+    return SendOutcome::kOverflow;
   }
-  queue_.push(Delivery{at_ns, next_order_++, from, to, std::move(bytes)});
+  queue_.push(Delivery{at_ns, next_order_++, from, to, std::move(bytes), sent_ns});
+  return SendOutcome::kQueued;
 }
 
 std::optional<std::uint64_t> SimNetwork::next_delivery_at() const {

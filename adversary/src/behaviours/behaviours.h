@@ -6,6 +6,7 @@
 
 namespace phalanx::adversary {
 
-std::unique_ptr<Behaviour> make_corrupt_chunks(BehaviourContext context);
+// Each returns an Error for a bad or unknown parameter.
+Result<std::unique_ptr<Behaviour>> make_corrupt_chunks(BehaviourContext context);
 
 }  // namespace phalanx::adversary

@@ -28,8 +28,10 @@ class CorruptChunks final : public Behaviour {
 
 }  // namespace
 
-std::unique_ptr<Behaviour> make_corrupt_chunks(BehaviourContext context) {
-  return std::make_unique<CorruptChunks>(std::move(context));
+Result<std::unique_ptr<Behaviour>> make_corrupt_chunks(BehaviourContext context) {
+  if (!context.params.empty())
+    return Error{"corrupt-chunks takes no parameters (got '" + context.params.begin()->first + "')"};
+  return std::unique_ptr<Behaviour>(std::make_unique<CorruptChunks>(std::move(context)));
 }
 
 }  // namespace phalanx::adversary

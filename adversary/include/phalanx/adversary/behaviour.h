@@ -14,7 +14,9 @@
 // Thread-safety: none; one thread (the simulator, or a node's protocol thread) calls it.
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,20 +31,34 @@
 
 namespace phalanx::adversary {
 
-// Who the Byzantine replica is.
+// Who the Byzantine replica is, and the behaviour's parameters (from a scenario file's
+// [byzantine.params] table or --byzantine-param KEY=VALUE), as text: each behaviour
+// parses its own and make_behaviour reports a bad or unknown one as an Error.
 struct BehaviourContext {
   pbft::ReplicaId id = 0;
   std::uint32_t replicas = 4;
   std::string cluster_id;
   crypto::SecretKey key;  // the replica's own
   std::uint64_t seed = 1;
+  std::map<std::string, std::string> params;
 };
 
-// A message to send in place of the one the core sent (to the same destination).
+// A message to send in place of the one the core sent (to the same destination), now or
+// after a delay.
 struct Emission {
   net::SharedBytes bytes;
+  pbft::Instant delay = 0;  // nanoseconds
 };
 using Emissions = std::vector<Emission>;
+
+// A message of the behaviour's own making, to one replica (`to` < n) or to every other
+// replica (nullopt).
+struct Outbound {
+  std::optional<net::NodeId> to;
+  net::SharedBytes bytes;
+};
+
+inline constexpr pbft::Instant kNoTick = ~pbft::Instant{0};
 
 class Behaviour {
  public:
@@ -53,6 +69,17 @@ class Behaviour {
   // Returns what leaves instead: {bytes} unchanged, {} dropped, or anything else.
   virtual Emissions on_send(net::NodeId to, const net::SharedBytes& bytes,
                             const wire::Envelope& envelope) = 0;
+  // A message arrived for the replica and passed the edge checks (what it saw: a replayer
+  // keeps some, an equivocating backup learns the batches it will lie about). Called
+  // before the core gets it.
+  virtual void on_receive(const wire::Envelope& envelope) { (void)envelope; }
+  // Messages of its own, when its clock reaches next_tick() (`now` is the replica's
+  // monotonic clock, in nanoseconds).
+  virtual std::vector<Outbound> on_tick(pbft::Instant now) {
+    (void)now;
+    return {};
+  }
+  virtual pbft::Instant next_tick() const { return kNoTick; }
 
  protected:
   // Signs `payload` as this replica, as the honest core would.

@@ -11,12 +11,19 @@
 // edge; rejections are counted by reason), the cores' Actions are carried out in the
 // order actions.h prescribes, and nothing of the protocol is re-implemented here.
 //
-// Node ids: replicas 0..n-1, clients n..n+m-1. Each client runs a closed loop of
-// `requests_per_client` KV puts. Every execution, state transfer, submission, accepted
+// Node ids: replicas 0..n-1, clients n..n+m-1, then the twins (see `twins`), one node
+// each. Each client runs a closed loop of `requests_per_client` KV puts. Every execution, state transfer, submission, accepted
 // result and accusation is recorded in a History for the checker (checker.h).
 //
 // Each node reads its own clock: simulated time plus a per-node offset drawn from the
-// seed, so no core can get away with comparing instants across nodes.
+// seed, so no core can get away with comparing instants across nodes. A node's clock
+// may also run fast or slow (set_clock_rate) and jump forward (jump_clock): monotonic
+// clocks never go back, but they do drift, and a VM resumed after a pause sees a jump.
+//
+// Twins (SimClusterOptions::twins): a twinned replica runs as two processes with one
+// identity and one key, each honest on its own, each its own node on the network;
+// whatever is sent to the replica goes to both (partitions decide who hears what). The
+// replica counts as faulty for the checker.
 //
 // Faults, all injected from outside the cores (DESIGN.md "Examples to follow" 4, 5):
 // - Network: SimNetwork's rules and connectivity, changed at scheduled instants
@@ -111,6 +118,34 @@ struct SimClusterOptions {
   // writes and lost unsynced bytes).
   enum class Storage { kMemory, kLog };
   Storage storage = Storage::kMemory;
+  // Replicas that run twice, with one identity (see the top of this file).
+  std::set<pbft::ReplicaId> twins;
+  // Record up to this many TraceEvents (messages, faults, replica events), for a message
+  // sequence chart of the run; 0: none.
+  std::size_t trace_limit = 0;
+};
+
+// One thing that happened in a run, for a message sequence chart (report.h).
+struct TraceEvent {
+  enum class Kind {
+    kDelivered,      // a message reached `to` and passed the edge checks
+    kRejected,       // it reached `to` and the edge refused it (`text`: why)
+    kLost,           // the network lost it (drop, cut, partition)
+    kFiltered,       // a test's send filter dropped it
+    kByzantineSent,  // a Behaviour sent it instead of what the core asked (also delivered)
+    kFault,          // a fault began or ended (`text`), at `from` if it concerns a node
+    kEvent,          // a replica's view change, evidence, crash, restart... (`text`)
+  };
+  Kind kind = Kind::kDelivered;
+  pbft::Instant at = 0;       // simulated nanoseconds
+  pbft::Instant sent_at = 0;  // messages: when it left
+  net::NodeId from = 0;
+  net::NodeId to = 0;
+  wire::Kind message = wire::KIND_UNSPECIFIED;
+  std::optional<pbft::View> view;
+  std::optional<pbft::Seq> seq;
+  bool byzantine = false;  // made or changed by a Behaviour
+  std::string text;
 };
 
 struct HarnessCounters {
@@ -131,6 +166,7 @@ struct HarnessCounters {
   std::uint64_t filtered = 0;             // messages the send filter dropped
   std::uint64_t rewritten = 0;            // messages the send rewriter replaced
   std::uint64_t byzantine_changed = 0;    // messages a Behaviour replaced or dropped
+  std::uint64_t byzantine_made = 0;       // messages a Behaviour sent of its own (on_tick)
   std::map<std::string, std::uint64_t> dropped_by_core;  // kDroppedMessage events, by reason
   std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
   std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
@@ -242,12 +278,30 @@ class SimCluster {
   void schedule_restart(pbft::Instant at, pbft::ReplicaId id);
   // Starts a crashed replica without durable state (its storage wiped), rejoining.
   void rejoin(pbft::ReplicaId id);
+  // Starts a crashed replica without durable state and without the rejoining guard: an
+  // amnesiac, which may contradict what it signed before. A Byzantine fault: the checker
+  // exempts it from then on.
+  void restart_amnesiac(pbft::ReplicaId id);
+
+  // Clocks (see the top of this file). `node` is any node: replica, client or twin.
+  void set_clock_rate(net::NodeId node, double rate);     // 1.0: true time; 1.1: 10% fast
+  void jump_clock(net::NodeId node, pbft::Instant forward);
+  pbft::Instant local_now(net::NodeId node) const;
+  // The node of replica `id`'s twin, if it has one.
+  std::optional<net::NodeId> twin_node(pbft::ReplicaId id) const;
+
+  // Adds a fault to the trace (a scenario's partitions and cuts, which the cluster sees
+  // only as network changes).
+  void note(std::string text, std::optional<net::NodeId> node = std::nullopt);
+  const std::vector<TraceEvent>& trace_events() const { return trace_events_; }
 
   // Makes `id` Byzantine: every message it sends goes through `behaviour` (behaviour.h),
   // and the checker exempts it (History::mark_faulty). Call before run().
   void set_behaviour(pbft::ReplicaId id, std::unique_ptr<Behaviour> behaviour);
-  // The context a behaviour for replica `id` of this cluster needs (its key, the seed).
-  BehaviourContext behaviour_context(pbft::ReplicaId id) const;
+  // The context a behaviour for replica `id` of this cluster needs (its key, a seed drawn
+  // from the run's), with `params` for the behaviour.
+  BehaviourContext behaviour_context(pbft::ReplicaId id,
+                                     std::map<std::string, std::string> params = {}) const;
   // The simulated disk of `id` (log storage only; null with memory storage).
   storage::SimFileSystem* disk(pbft::ReplicaId id);
   // Why the last refused restart of `id` was refused (empty if none was).
@@ -298,8 +352,26 @@ class SimCluster {
     }
   };
 
-  pbft::Instant local_now(net::NodeId node) const;
-  bool is_replica(net::NodeId node) const { return node < options_.replicas; }
+  struct Clock {
+    pbft::Instant anchor_sim = 0;    // simulated time of the last change
+    pbft::Instant anchor_local = 0;  // what the clock read then
+    std::uint64_t rate_ppm = 1'000'000;
+  };
+  static constexpr std::uint64_t kRateOne = 1'000'000;
+
+  bool is_replica(net::NodeId node) const;  // a replica or a twin
+  std::size_t instance_of(net::NodeId node) const;  // index into replicas_
+  net::NodeId node_of_instance(std::size_t instance) const;
+  ReplicaNode& instance(net::NodeId node) const;
+  void for_each_node_of(pbft::ReplicaId id, const std::function<void(net::NodeId)>& visit) const;
+  pbft::Instant sim_time_of(net::NodeId node, pbft::Instant local) const;
+  void reschedule(net::NodeId node);
+  void schedule_behaviour_tick(net::NodeId node);
+  void record_trace(TraceEvent::Kind kind, net::NodeId from, net::NodeId to,
+                    const wire::Envelope& envelope, pbft::Instant sent_at, std::string text = {});
+  void record_sent(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes,
+                   TraceEvent::Kind kind, bool byzantine);
+  void record_rejected(const net::Delivery& delivery, pbft::Rejection rejection);
   bool silent(net::NodeId node) const;  // silent from the start or crashed since
   bool all_completed() const;
   Step step_once(pbft::Instant limit);
@@ -311,16 +383,16 @@ class SimCluster {
   SendVerdict filter(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
   const wire::Envelope& decoded(const pbft::SharedBytes& bytes);
   void wake(net::NodeId node);
-  void after_replica_step(pbft::ReplicaId id, const pbft::Actions& actions);
+  void after_replica_step(net::NodeId node, const pbft::Actions& actions);
   void after_client_step(std::uint32_t client_index, const pbft::ClientActions& actions);
-  void carry_out(pbft::ReplicaId id, const pbft::Actions& actions);
+  void carry_out(net::NodeId node, const pbft::Actions& actions);
   void record_history(pbft::ReplicaId id, const pbft::Actions& actions);
   void carry_out(std::uint32_t client_index, const pbft::ClientActions& actions);
   void submit_next(std::uint32_t client_index);
   void schedule_wakeup(net::NodeId node, pbft::Instant deadline_local);
   void send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
-  void transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
-  bool persist(pbft::ReplicaId id, const pbft::Actions& actions);
+  void transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes, bool byzantine);
+  bool persist(net::NodeId node, const pbft::Actions& actions);
   std::unique_ptr<storage::Storage> open_log_storage(
       pbft::ReplicaId id, std::shared_ptr<storage::SimFileSystem> disk) const;
   void start_replica(pbft::ReplicaId id, const pbft::DurableState* recovered, bool rejoin);
@@ -332,8 +404,11 @@ class SimCluster {
   net::Rng rng_;
   net::SimNetwork network_;
   net::Rng disk_rng_;                        // what a power cut keeps of unsynced bytes
-  std::vector<pbft::Instant> clock_offset_;  // by node
+  std::vector<Clock> clocks_;  // by node
+  // By instance: replica ids 0..n-1, then the twins in the order of twin_of_.
   std::vector<std::unique_ptr<ReplicaNode>> replicas_;
+  std::map<pbft::ReplicaId, net::NodeId> twin_node_;
+  std::vector<pbft::ReplicaId> twin_of_;  // the replica id of each twin, by twin index
   std::vector<std::unique_ptr<ClientNode>> clients_;
   std::map<crypto::PublicKey, net::NodeId> client_by_key_;
 
@@ -358,6 +433,9 @@ class SimCluster {
   pbft::SharedBytes filtered_bytes_;
   wire::Envelope filtered_envelope_;
   pbft::SharedBytes monitored_bytes_;  // the last message record_signed looked at
+  std::vector<TraceEvent> trace_events_;
+  // Byzantine messages in flight, so that their deliveries can be marked (trace only).
+  std::map<const void*, pbft::SharedBytes> byzantine_in_flight_;
   std::vector<CompletionRecord> completions_;
 };
 

@@ -58,7 +58,11 @@ struct Delivery {
   NodeId from = 0;
   NodeId to = 0;
   std::shared_ptr<const std::string> bytes;
+  std::uint64_t sent_at_ns = 0;
 };
+
+// What became of one send().
+enum class SendOutcome { kQueued, kDropped, kCut, kOverflow };
 
 class SimNetwork {
  public:
@@ -86,8 +90,10 @@ class SimNetwork {
   void heal();                       // no partition, no cuts, no isolation
   bool connected(NodeId from, NodeId to) const;
 
-  // Enqueues `bytes` from -> to, sent at `now_ns`, as the link's rule says.
-  void send(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes, std::uint64_t now_ns);
+  // Enqueues `bytes` from -> to, sent at `now_ns`, as the link's rule says (a duplicate,
+  // if the rule makes one, is not reported).
+  SendOutcome send(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
+                   std::uint64_t now_ns);
 
   bool idle() const { return queue_.empty(); }
   std::size_t in_flight() const { return queue_.size(); }
@@ -107,8 +113,8 @@ class SimNetwork {
   };
 
   std::size_t link(NodeId from, NodeId to) const;
-  void enqueue(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
-               std::uint64_t at_ns);
+  SendOutcome enqueue(NodeId from, NodeId to, std::shared_ptr<const std::string> bytes,
+                      std::uint64_t sent_ns, std::uint64_t at_ns);
   std::uint64_t draw_latency(const LinkRule& rule);
 
   std::size_t nodes_;
