@@ -48,7 +48,7 @@ void Replica::Core::take_checkpoint() {
     }
     return;
   }
-  record_vote(checkpoint_votes_[seq], id_, tree.root(), envelope, "checkpoint", seq, state->size());
+  record_vote(checkpoint_votes_[seq], id_, tree.root(), envelope, state->size());
   check_stable(seq);
 }
 
@@ -62,7 +62,7 @@ void Replica::Core::on_checkpoint(const Message& message) {
   if (seq > stable_.seq + 2 * window_) return drop("checkpoint far above the window");
   record_vote(checkpoint_votes_[seq], message.sender,
               *crypto::Digest::from_bytes(checkpoint.state_digest()), message.envelope,
-              "checkpoint", seq, checkpoint.state_size());
+              checkpoint.state_size());
   check_stable(seq);
 }
 
@@ -149,6 +149,7 @@ void Replica::Core::collect_garbage() {
     it = still_needed || retained ? std::next(it) : log_.erase(it);
   }
   checkpoint_votes_.erase(checkpoint_votes_.begin(), checkpoint_votes_.upper_bound(stable_.seq));
+  evidence_.forget_below(stable_.seq, view_);
   own_checkpoints_.erase(own_checkpoints_.begin(), own_checkpoints_.upper_bound(stable_.seq));
   view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(view_));
 }

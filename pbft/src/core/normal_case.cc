@@ -101,19 +101,12 @@ void Replica::Core::propose_batch() {
 }
 
 // Records the primary's pre-prepare for `seq` in this view. False when the slot already
-// holds another one: the primary equivocated, which is recorded as evidence.
+// holds one (a second, different one is evidence: the ledger reported it on arrival).
 bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
                                        std::shared_ptr<const wire::PrePrepare> batch) {
   core::Slot& slot = slot_at(seq);
   crypto::Digest digest = digest_of(batch->digest());
-  if (slot.has_pre_prepare()) {
-    if (slot.digest != digest)
-      report_evidence(
-          quorums_.primary(view_),
-          "two pre-prepares for view " + std::to_string(view_) + " seq " + std::to_string(seq),
-          slot.pre_prepare, envelope);
-    return false;
-  }
+  if (slot.has_pre_prepare()) return false;
   slot.pre_prepare = envelope;
   slot.digest = digest;
   slot.batch = batch;
@@ -201,8 +194,7 @@ void Replica::Core::on_prepare(const Message& message) {
   // Counted even for a slot executed here: in a new view, the others may need our COMMIT
   // for a batch we executed in an earlier one.
   core::Slot& slot = slot_at(seq);
-  record_vote(slot.prepares, message.sender, digest_of(prepare.digest()), message.envelope,
-              "prepare", seq);
+  record_vote(slot.prepares, message.sender, digest_of(prepare.digest()), message.envelope);
   check_prepared(seq, slot);
 }
 
@@ -212,8 +204,7 @@ void Replica::Core::on_commit(const Message& message) {
   if (view_changing_ || commit.view() != view_) return drop("commit for another view");
   if (!in_window(seq)) return drop("commit outside the watermarks");
   core::Slot& slot = slot_at(seq);
-  record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope, "commit",
-              seq);
+  record_vote(slot.commits, message.sender, digest_of(commit.digest()), message.envelope);
   check_committed(seq, slot);
 }
 

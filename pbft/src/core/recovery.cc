@@ -65,6 +65,7 @@ class Replica::Core::Recovery {
       core_.rejoin_ = RejoinGuard{core_.now_, {}, std::nullopt};
       if (*rejoin_ > 0) core_.rejoin_->horizon = *rejoin_;
     }
+    remember_signatures();
     core_.execute_ready();
     resume_votes();
     core_.collect_garbage();
@@ -377,6 +378,16 @@ class Replica::Core::Recovery {
             core::Vote{slot.digest, std::make_shared<const wire::Envelope>(envelope)});
     }
     return ok_status();
+  }
+
+  // What others signed that came back from disk goes into the evidence ledger, so that a
+  // primary that equivocates across our restart is still caught.
+  void remember_signatures() {
+    for (const auto& [key, parsed] : by_digest_)
+      if (parsed.envelope->sender() != core_.id_) core_.evidence_.observe(parsed.envelope);
+    for (const auto* votes : {&prepared_, &committed_})
+      for (const auto& [seq, record] : *votes)
+        for (const auto& vote : record.votes()) core_.observe_nested(vote);
   }
 
   // A primary goes on numbering after the last pre-prepare it signed in its view, and

@@ -44,6 +44,7 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
       window_(setup.options.window()),
       app_(application),
       clients_(setup.options.client_table_max),
+      evidence_(quorums_.n * (4 * window_ + 16)),
       timeouts_(setup.options),
       now_(now),
       next_status_at_(now + setup.options.status_interval) {
@@ -71,6 +72,7 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
 
 Actions Replica::Core::on_message(const Message& message, Instant now) {
   begin_step(now);
+  observe_signed(message);
   switch (message.kind) {
     case wire::REQUEST:
       on_request(message);
@@ -220,17 +222,12 @@ void Replica::Core::report_evidence(ReplicaId replica, std::string what, const E
                                    std::make_shared<const Bytes>(encode(*second))});
 }
 
+// The first vote of a replica for a slot stands. A second, different one is evidence
+// (reported by the ledger: observe_signed), not a vote.
 void Replica::Core::record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaId sender,
                                 const crypto::Digest& digest, const EnvelopePtr& envelope,
-                                std::string_view what, Seq seq, std::uint64_t state_size) {
-  auto [it, inserted] = votes.try_emplace(sender, core::Vote{digest, envelope, state_size});
-  if (inserted || (it->second.digest == digest && it->second.state_size == state_size)) return;
-  // The same replica signed two different digests for one slot: proof of a fault (S5).
-  // The first vote stands; the second is evidence, not a vote.
-  report_evidence(
-      sender,
-      "two " + std::string(what) + "s with different digests for seq " + std::to_string(seq),
-      it->second.envelope, envelope);
+                                std::uint64_t state_size) {
+  votes.try_emplace(sender, core::Vote{digest, envelope, state_size});
 }
 
 core::Slot& Replica::Core::slot_at(Seq seq) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/client_table.h"
+#include "core/evidence_ledger.h"
 #include "core/merkle.h"
 #include "core/slot.h"
 #include "core/view_timeout.h"
@@ -118,12 +119,18 @@ class Replica::Core {
   void event(Event::Type type, std::uint64_t value, std::string detail = {});
   void report_evidence(ReplicaId replica, std::string what, const EnvelopePtr& first,
                        const EnvelopePtr& second);
+  // Accountability (S5): every signed message seen, directly or inside a certificate,
+  // goes through the evidence ledger (evidence_ledger.h).
+  void observe_signed(const Message& message);
+  void observe_nested(const wire::Envelope& envelope);
+  void observe_certificates(const wire::ViewChange& view_change);
+  void note_equivocation(std::optional<core::Equivocation> equivocation);
   void drop(std::string_view why);
   bool is_primary() const { return quorums_.primary(view_) == id_; }
   bool in_window(Seq seq) const { return seq > stable_.seq && seq <= stable_.seq + window_; }
   void record_vote(std::map<ReplicaId, core::Vote>& votes, ReplicaId sender,
-                   const crypto::Digest& digest, const EnvelopePtr& envelope, std::string_view what,
-                   Seq seq, std::uint64_t state_size = 0);
+                   const crypto::Digest& digest, const EnvelopePtr& envelope,
+                   std::uint64_t state_size = 0);
 
   // --- normal_case.cc --------------------------------------------------------------------
   void on_request(const Message& message);
@@ -236,6 +243,9 @@ class Replica::Core {
   std::map<crypto::PublicKey, PendingRequest> pending_;
   std::deque<crypto::PublicKey> proposal_order_;  // primary: FIFO of clients to batch
   core::ClientTable clients_;
+
+  // Accountability: the first message each replica signed per slot (S5).
+  core::EvidenceLedger evidence_;
 
   // Checkpoints.
   std::map<Seq, std::map<ReplicaId, core::Vote>> checkpoint_votes_;

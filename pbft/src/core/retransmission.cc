@@ -90,12 +90,7 @@ void Replica::Core::on_commit_certificate(const Message& message) {
   if (slot.committed) return;
   // 2f+1 signed commits: at least f+1 correct replicas prepared this batch, so no other
   // batch can commit at this sequence number in any view (PBFT 4.4); executing it is safe.
-  if (slot.has_pre_prepare() && batch->view() == view_ &&
-      *crypto::Digest::from_bytes(batch->digest()) != slot.digest)
-    report_evidence(
-        quorums_.primary(view_),
-        "two pre-prepares for view " + std::to_string(view_) + " seq " + std::to_string(seq),
-        slot.pre_prepare, std::make_shared<const wire::Envelope>(certificate.pre_prepare()));
+  // (A pre-prepare in it that contradicts ours was reported by the ledger on arrival.)
   // Durable before the batch's replies leave (S4); kept whole, pre-prepare included.
   persist(DurableRecord::Type::kCommitCertificate,
           std::make_shared<const Bytes>(message.envelope->payload()));

@@ -108,12 +108,7 @@ void Replica::Core::store_view_change(ReplicaId sender, ViewChangeRecord record)
     auto found = by_sender.find(sender);
     if (found == by_sender.end()) continue;
     if (view > target) return;  // it already asked for a later view
-    if (view == target) {
-      if (found->second.envelope->payload() != record.envelope->payload())
-        report_evidence(sender, "two view changes for view " + std::to_string(view),
-                        found->second.envelope, record.envelope);
-      return;
-    }
+    if (view == target) return;  // a second, different one is evidence (the ledger's)
     by_sender.erase(found);
   }
   view_changes_[target][sender] = std::move(record);
