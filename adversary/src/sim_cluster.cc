@@ -523,7 +523,12 @@ void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actio
                                             client.first_sent_to, client.broadcasts});
     history_.record_accepted(client.core->public_key(), actions.completed->request_id,
                              actions.completed->result);
-    submit_next(index);
+    if (options_.think_time == 0) {
+      submit_next(index);
+    } else {
+      schedule_action(now_ + options_.think_time,
+                      [index](SimCluster& cluster) { cluster.submit_next(index); });
+    }
   }
 }
 

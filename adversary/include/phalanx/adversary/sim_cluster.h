@@ -98,6 +98,9 @@ struct SimClusterOptions {
   std::uint32_t replicas = 4;
   std::uint32_t clients = 2;
   std::uint32_t requests_per_client = 10;
+  // A client waits this long (simulated) after a completion before its next request, so
+  // that a short workload can span a schedule of faults. 0: at once (closed loop).
+  pbft::Instant think_time = 0;
   pbft::ReplicaOptions replica_options;
   pbft::ClientOptions client_options;
   net::LinkRule network;             // every link, at the start
