@@ -17,10 +17,26 @@ namespace {
 using Factory = Result<std::unique_ptr<Behaviour>> (*)(BehaviourContext);
 struct Entry {
   std::string_view name;
+  std::string_view description;  // one line; parameters and defaults in behaviour.h
   Factory make;
 };
+// One file each under behaviours/, whose opening comment says what it does and what the
+// cluster must make of it.
 constexpr Entry kBehaviours[] = {
-    {"corrupt-chunks", &make_corrupt_chunks},
+    {"corrupt-chunks", "serves state-transfer chunks with flipped bytes, validly signed",
+     &make_corrupt_chunks},
+    {"equivocate", "tells side B other pre-prepares, votes and checkpoints than the others",
+     &make_equivocate},
+    {"forge", "sends forgeries the edge must reject: impersonation, bad signatures, ...",
+     &make_forge},
+    {"viewchange-liar", "lies in its VIEW-CHANGEs, or in its NEW-VIEW as the new primary",
+     &make_viewchange_liar},
+    {"replay", "sends old messages again, and copies signed for another cluster", &make_replay},
+    {"mute", "sends nothing, to replicas or clients", &make_mute},
+    {"selective", "sends only to some replicas (and clients only if asked)", &make_selective},
+    {"slow", "holds each pre-prepare it sends as the primary for a while", &make_slow},
+    {"corrupt", "changes a random byte of some messages after signing", &make_corrupt},
+    {"flood", "floods the others with junk bytes and valid but useless messages", &make_flood},
 };
 }  // namespace
 
@@ -38,7 +54,8 @@ Result<std::unique_ptr<Behaviour>> make_behaviour(std::string_view name, Behavio
       return made;
     }
   std::string known;
-  for (const auto& entry : kBehaviours) known += (known.empty() ? "" : ", ") + std::string(entry.name);
+  for (const auto& entry : kBehaviours)
+    known += (known.empty() ? "" : ", ") + std::string(entry.name);
   return Error{"unknown Byzantine behaviour '" + std::string(name) + "' (known: " + known + ")"};
 }
 

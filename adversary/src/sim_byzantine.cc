@@ -22,9 +22,12 @@ void slot_of(const std::string& payload, TraceEvent& event) {
 void describe(const wire::Envelope& envelope, TraceEvent& event) {
   event.message = envelope.kind();
   switch (envelope.kind()) {
-    case wire::PRE_PREPARE: return slot_of<wire::PrePrepare>(envelope.payload(), event);
-    case wire::PREPARE: return slot_of<wire::Prepare>(envelope.payload(), event);
-    case wire::COMMIT: return slot_of<wire::Commit>(envelope.payload(), event);
+    case wire::PRE_PREPARE:
+      return slot_of<wire::PrePrepare>(envelope.payload(), event);
+    case wire::PREPARE:
+      return slot_of<wire::Prepare>(envelope.payload(), event);
+    case wire::COMMIT:
+      return slot_of<wire::Commit>(envelope.payload(), event);
     case wire::CHECKPOINT: {
       wire::Checkpoint checkpoint;
       if (checkpoint.ParseFromString(envelope.payload())) event.seq = checkpoint.seq();
@@ -40,7 +43,8 @@ void describe(const wire::Envelope& envelope, TraceEvent& event) {
       if (new_view.ParseFromString(envelope.payload())) event.view = new_view.view();
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 }  // namespace
@@ -68,7 +72,7 @@ void SimCluster::schedule_behaviour_tick(net::NodeId node) {
   if (!replica.behaviour) return;
   pbft::Instant tick = replica.behaviour->next_tick();
   if (tick == kNoTick) return;
-  schedule_action(sim_time_of(node, tick), [node](SimCluster& cluster) {
+  schedule_internal(sim_time_of(node, tick), [node](SimCluster& cluster) {
     ReplicaNode& byzantine = cluster.instance(node);
     if (byzantine.silent) return;  // a crashed process makes nothing
     if (byzantine.behaviour->next_tick() > cluster.local_now(node)) {

@@ -102,7 +102,8 @@ SimCluster::SimCluster(SimClusterOptions options)
   const std::size_t nodes = options_.replicas + options_.clients + options_.twins.size();
   for (pbft::ReplicaId id : options_.twins) {
     PHALANX_ASSERT(id < options_.replicas, "a twin of a replica that does not exist");
-    twin_node_[id] = static_cast<net::NodeId>(options_.replicas + options_.clients + twin_of_.size());
+    twin_node_[id] =
+        static_cast<net::NodeId>(options_.replicas + options_.clients + twin_of_.size());
     twin_of_.push_back(id);
     history_.mark_faulty(id);  // two processes signing as one replica: Byzantine
   }
@@ -123,9 +124,8 @@ SimCluster::SimCluster(SimClusterOptions options)
   counters_.steps_by_node.assign(nodes, 0);
 
   for (std::size_t instance = 0; instance < options_.replicas + twin_of_.size(); ++instance) {
-    pbft::ReplicaId id = instance < options_.replicas
-                             ? static_cast<pbft::ReplicaId>(instance)
-                             : twin_of_[instance - options_.replicas];
+    pbft::ReplicaId id = instance < options_.replicas ? static_cast<pbft::ReplicaId>(instance)
+                                                      : twin_of_[instance - options_.replicas];
     auto node = std::make_unique<ReplicaNode>();
     node->id = id;
     node->node = node_of_instance(instance);
@@ -161,6 +161,13 @@ void SimCluster::schedule(pbft::Instant at, NetworkChange change) {
 }
 
 void SimCluster::schedule_action(pbft::Instant at, Action action) {
+  last_scheduled_at_ = std::max(last_scheduled_at_, at);
+  schedule_internal(at, std::move(action));
+}
+
+// The harness's own events (think times, delayed and periodic Byzantine messages): they do
+// not keep a finished run going.
+void SimCluster::schedule_internal(pbft::Instant at, Action action) {
   at = std::max(at, now_);  // an instant already past means now
   changes_.push(ScheduledChange{at, next_order_++, std::move(action)});
 }
@@ -187,13 +194,14 @@ bool SimCluster::is_replica(net::NodeId node) const {
 
 std::size_t SimCluster::instance_of(net::NodeId node) const {
   PHALANX_ASSERT(is_replica(node), "not a replica's node");
-  return node < options_.replicas ? node : options_.replicas + (node - options_.replicas - options_.clients);
+  return node < options_.replicas
+             ? node
+             : options_.replicas + (node - options_.replicas - options_.clients);
 }
 
 net::NodeId SimCluster::node_of_instance(std::size_t instance) const {
-  return instance < options_.replicas
-             ? static_cast<net::NodeId>(instance)
-             : static_cast<net::NodeId>(options_.clients + instance);
+  return instance < options_.replicas ? static_cast<net::NodeId>(instance)
+                                      : static_cast<net::NodeId>(options_.clients + instance);
 }
 
 SimCluster::ReplicaNode& SimCluster::instance(net::NodeId node) const {
@@ -207,7 +215,8 @@ std::optional<net::NodeId> SimCluster::twin_node(pbft::ReplicaId id) const {
 }
 
 // The nodes that receive what is sent to replica `id`: the replica, and its twin.
-void SimCluster::for_each_node_of(pbft::ReplicaId id, const std::function<void(net::NodeId)>& visit) const {
+void SimCluster::for_each_node_of(pbft::ReplicaId id,
+                                  const std::function<void(net::NodeId)>& visit) const {
   visit(id);
   if (auto twin = twin_node(id)) visit(*twin);
 }
@@ -224,8 +233,7 @@ pbft::Instant SimCluster::local_now(net::NodeId node) const {
 pbft::Instant SimCluster::sim_time_of(net::NodeId node, pbft::Instant local) const {
   const Clock& clock = clocks_[node];
   if (local <= clock.anchor_local) return clock.anchor_sim;
-  auto scaled = (static_cast<Wide>(local - clock.anchor_local) * kRateOne +
-                 clock.rate_ppm - 1) /
+  auto scaled = (static_cast<Wide>(local - clock.anchor_local) * kRateOne + clock.rate_ppm - 1) /
                 clock.rate_ppm;
   return clock.anchor_sim + static_cast<pbft::Instant>(scaled);
 }
@@ -253,7 +261,8 @@ void SimCluster::reschedule(net::NodeId node) {
   live_wakeup_[node] = LiveWakeup{kNever, 0};
   if (is_replica(node)) {
     ReplicaNode& replica = instance(node);
-    if (!replica.silent && replica.pauses == 0) schedule_wakeup(node, replica.replica->next_deadline());
+    if (!replica.silent && replica.pauses == 0)
+      schedule_wakeup(node, replica.replica->next_deadline());
   } else {
     schedule_wakeup(node, clients_[node - options_.replicas]->core->next_deadline());
   }
@@ -289,7 +298,9 @@ RunResult SimCluster::run() {
     if (all_completed()) {
       if (!settle_until) {
         completed_at_ = now_;
-        settle_until = now_ + options_.settle_time;
+        // Not before the faults and actions a test scheduled have all happened (a crashed
+        // replica restarts, a partition heals), and the settle time after them.
+        settle_until = std::max(now_, last_scheduled_at_) + options_.settle_time;
       }
       if (now_ >= *settle_until) return result(RunResult::Stop::kCompleted);
       limit = std::min(limit, *settle_until);
@@ -510,8 +521,10 @@ void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actio
       for_each_node_of(*outgoing.to, [&](net::NodeId to) { send(node, to, outgoing.envelope); });
       continue;
     }
-    ++client.broadcasts;
-    ++counters_.client_broadcasts;
+    if (actions.retried) {
+      ++client.broadcasts;
+      ++counters_.client_broadcasts;
+    }
     for (pbft::ReplicaId to = 0; to < options_.replicas; ++to)
       for_each_node_of(to, [&](net::NodeId peer) { send(node, peer, outgoing.envelope); });
   }
@@ -526,8 +539,8 @@ void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actio
     if (options_.think_time == 0) {
       submit_next(index);
     } else {
-      schedule_action(now_ + options_.think_time,
-                      [index](SimCluster& cluster) { cluster.submit_next(index); });
+      schedule_internal(now_ + options_.think_time,
+                        [index](SimCluster& cluster) { cluster.submit_next(index); });
     }
   }
 }
@@ -545,7 +558,7 @@ void SimCluster::submit_next(std::uint32_t index) {
   // What the replicas will see: the id and payload digest of the signed request.
   PHALANX_ASSERT(!actions.send.empty(), "a submitted request is sent");
   client.submitted_at = now_;
-  client.first_sent_to = actions.send.front().to.value_or(0);
+  client.first_sent_to = verifier_.quorums().primary(client.core->view());
   client.broadcasts = 0;
   wire::Envelope envelope;
   wire::Request request;
@@ -574,7 +587,7 @@ void SimCluster::send(net::NodeId from, net::NodeId to, const pbft::SharedBytes&
         continue;
       }
       auto at = sim_time_of(from, local_now(from) + emission.delay);
-      schedule_action(at, [from, to, bytes = emission.bytes](SimCluster& cluster) {
+      schedule_internal(at, [from, to, bytes = emission.bytes](SimCluster& cluster) {
         if (!cluster.silent(from)) cluster.transmit(from, to, bytes, true);
       });
     }

@@ -124,7 +124,9 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
   pbft::Seq base = recovered && recovered->snapshot ? recovered->snapshot->seq : 0;
   history_.record_restart(id, base);
   trace_.update_u64(now_).update_u64(id).update_u64(base).update_u64(rejoin);
-  note(std::string(rejoin ? "rejoin" : recovered ? "restart" : "restart (amnesiac)") +
+  note(std::string(rejoin      ? "rejoin"
+                   : recovered ? "restart"
+                               : "restart (amnesiac)") +
            " at seq " + std::to_string(base),
        id);
   if (recovered == nullptr) {

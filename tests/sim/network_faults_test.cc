@@ -74,7 +74,7 @@ SeedRun partitions_cuts_and_a_crash(std::uint64_t seed) {
     options.silent = {static_cast<pbft::ReplicaId>(rng.uniform(0, options.replicas - 1))};
   }
   options.time_limit = 120 * pbft::kSecond;  // the heal comes within 10 s
-  options.steps_max = 3'000'000;  // ~100x what a seed needs: a spinning core fails fast
+  options.steps_max = 3'000'000;             // ~100x what a seed needs: a spinning core fails fast
 
   const pbft::Instant heal_at = rng.uniform(1, 10) * pbft::kSecond;
   const std::uint64_t faults = rng.uniform(0, kFaultsMax);

@@ -21,9 +21,12 @@ using namespace sim_test;
 SeedRun random_faults(std::uint64_t seed, std::uint32_t replicas) {
   net::Rng rng(seed);
   return random_cluster(seed, replicas,
-                        RandomShape{.requests_min = 10, .requests_max = 20,
-                                    .latency_max_ms_min = 1, .latency_max_ms_max = 20,
-                                    .drop_percent_max = 30, .duplicate_percent_max = 10,
+                        RandomShape{.requests_min = 10,
+                                    .requests_max = 20,
+                                    .latency_max_ms_min = 1,
+                                    .latency_max_ms_max = 20,
+                                    .drop_percent_max = 30,
+                                    .duplicate_percent_max = 10,
                                     .steps_max = 2'000'000},
                         rng);
 }

@@ -124,9 +124,12 @@ SeedRun primary_crash(std::uint64_t seed, CrashPoint point, const std::shared_pt
   net::Rng rng(seed);
   std::uint32_t replicas = rng.chance(0.2) ? 7 : 4;
   SeedRun run = random_cluster(seed, replicas,
-                               RandomShape{.requests_min = 8, .requests_max = 15,
-                                           .latency_max_ms_min = 1, .latency_max_ms_max = 20,
-                                           .drop_percent_max = 20, .duplicate_percent_max = 5,
+                               RandomShape{.requests_min = 8,
+                                           .requests_max = 15,
+                                           .latency_max_ms_min = 1,
+                                           .latency_max_ms_max = 20,
+                                           .drop_percent_max = 20,
+                                           .duplicate_percent_max = 5,
                                            .steps_max = 3'000'000},
                                rng);
   SimClusterOptions& options = run.options;

@@ -29,9 +29,8 @@ std::string check_rejoined(const SimCluster& cluster, const RunResult& result) {
   if (rejoiner.rejoining) return "replica 3 is still rejoining at the end";
   for (pbft::ReplicaId id : {0u, 2u}) {
     if (result.replicas[id].last_executed != rejoiner.last_executed)
-      return "replica 3 stopped at seq " + std::to_string(rejoiner.last_executed) +
-             ", replica " + std::to_string(id) + " at " +
-             std::to_string(result.replicas[id].last_executed);
+      return "replica 3 stopped at seq " + std::to_string(rejoiner.last_executed) + ", replica " +
+             std::to_string(id) + " at " + std::to_string(result.replicas[id].last_executed);
     if (cluster.application(id).entries() != cluster.application(kRejoiner).entries())
       return "replica 3 ended with another state than replica " + std::to_string(id);
   }

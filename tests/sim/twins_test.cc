@@ -3,9 +3,10 @@
 // cases, each checked for S1-S3, S5 and completion after the network heals. Plus a random
 // sample of the larger space where any two-sided partition may occur. A failing case
 // prints what it was and how to replay it.
+#include "phalanx/adversary/twins.h"
+
 #include <gtest/gtest.h>
 
-#include "phalanx/adversary/twins.h"
 #include "sim/seed_runner.h"
 
 namespace phalanx::adversary {
@@ -17,8 +18,8 @@ constexpr std::uint64_t kShards = 4;
 
 std::string replay(std::size_t index) {
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "PHALANX_TWINS_CASE=" + std::to_string(index) + " <test binary> --gtest_filter=" +
-         test->test_suite_name() + "." + test->name();
+  return "PHALANX_TWINS_CASE=" + std::to_string(index) +
+         " <test binary> --gtest_filter=" + test->test_suite_name() + "." + test->name();
 }
 
 bool check_case(const TwinsCase& twins_case, const TwinsOutcome& outcome, std::size_t index) {
@@ -55,10 +56,18 @@ void run_shard(std::uint64_t shard) {
               static_cast<unsigned long long>(shard), mine.size(), evidence_runs);
 }
 
-TEST(Twins, EveryPartitionScheduleShard0) { run_shard(0); }
-TEST(Twins, EveryPartitionScheduleShard1) { run_shard(1); }
-TEST(Twins, EveryPartitionScheduleShard2) { run_shard(2); }
-TEST(Twins, EveryPartitionScheduleShard3) { run_shard(3); }
+TEST(Twins, EveryPartitionScheduleShard0) {
+  run_shard(0);
+}
+TEST(Twins, EveryPartitionScheduleShard1) {
+  run_shard(1);
+}
+TEST(Twins, EveryPartitionScheduleShard2) {
+  run_shard(2);
+}
+TEST(Twins, EveryPartitionScheduleShard3) {
+  run_shard(3);
+}
 
 // Beyond the enumeration: any two-sided partition (the twins may share a side), four
 // rounds, a random case per seed (PHALANX_SEED=s replays one).

@@ -31,10 +31,13 @@ std::string ms(pbft::Instant at) {
 SeedRun lossy_cluster(std::uint64_t seed, std::uint32_t replicas, std::uint64_t drop_percent_max) {
   net::Rng rng(seed);
   return random_cluster(seed, replicas,
-                        RandomShape{.requests_min = 20, .requests_max = 30,
-                                    .latency_max_ms_min = 2, .latency_max_ms_max = 10,
+                        RandomShape{.requests_min = 20,
+                                    .requests_max = 30,
+                                    .latency_max_ms_min = 2,
+                                    .latency_max_ms_max = 10,
                                     .drop_percent_max = drop_percent_max,
-                                    .duplicate_percent_max = 0, .steps_max = 5'000'000},
+                                    .duplicate_percent_max = 0,
+                                    .steps_max = 5'000'000},
                         rng);
 }
 
@@ -276,7 +279,7 @@ TEST(ViewChange, TwoPrimariesCrashedEarlyOverALossyNetwork) {
 // Should view 1 fail even so, its timer (base << 1) expires and view 2 takes at most as
 // long again. So: 3 x status_interval + 2 x (base << 1), where base is the adaptive
 // timeout's: view_timeout_initial until the first latency sample, then the floor (the
-// latencies here are a few ms, far below it). Defaults: 3 x 50 ms + 2 x 1 s = 2.15 s.
+// latencies here are a few ms, far below it). Defaults: 3 x 50 ms + 2 x 2 s = 4.15 s.
 // (Observed over 300 seeds: at most 755 ms, usually 100-200 ms.)
 pbft::Instant heal_to_progress_max(const pbft::ReplicaOptions& options) {
   pbft::Instant base = std::max(options.view_timeout_initial, options.view_timeout_floor);

@@ -11,7 +11,8 @@ namespace {
 
 constexpr pbft::Instant kMs = pbft::kMillisecond;
 
-SimClusterOptions options(std::uint64_t seed, pbft::Instant latency_min, pbft::Instant latency_max) {
+SimClusterOptions options(std::uint64_t seed, pbft::Instant latency_min,
+                          pbft::Instant latency_max) {
   SimClusterOptions options;
   options.seed = seed;
   options.clients = 3;
@@ -72,14 +73,16 @@ TEST(ViewTimeout, DeadPrimaryOnAFastNetworkIsReplacedQuickly) {
     EXPECT_TRUE(cluster.check().empty());
     pbft::Instant first_in_new_view = ~pbft::Instant{0};
     for (const auto& completion : cluster.completions())
-      if (completion.view >= 1) first_in_new_view = std::min(first_in_new_view, completion.completed_at);
+      if (completion.view >= 1)
+        first_in_new_view = std::min(first_in_new_view, completion.completed_at);
     ASSERT_NE(first_in_new_view, ~pbft::Instant{0}) << "no view change";
     pbft::Instant detection = first_in_new_view - kCrashAt;
     EXPECT_LT(detection, 1000 * kMs) << "seed " << seed << ": " << result.summary();
     if (seed == 1)
-      std::printf("1-2 ms links: primary crashed at 150 ms, first request in the new view "
-                  "%.0f ms later\n",
-                  static_cast<double>(detection) / 1e6);
+      std::printf(
+          "1-2 ms links: primary crashed at 150 ms, first request in the new view "
+          "%.0f ms later\n",
+          static_cast<double>(detection) / 1e6);
   }
 }
 

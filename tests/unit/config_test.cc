@@ -269,7 +269,7 @@ TEST(ClusterConfig, WrongTypesAreNamed) {
 TEST(ClusterConfig, OptionsAreBounded) {
   auto problems =
       problems_of(cluster_text(4,
-                               "\n[options]\nbatch_requests_max = 0\nview_timeout_floor_ms = 900\n"
+                               "\n[options]\nbatch_requests_max = 0\nview_timeout_floor_ms = 1500\n"
                                "checkpoint_interval = 4096\n"));
   EXPECT_PROBLEM(problems,
                  "cluster.toml:33: [options] batch_requests_max = 0 is out of range "

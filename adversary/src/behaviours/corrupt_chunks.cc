@@ -29,8 +29,8 @@ class CorruptChunks final : public Behaviour {
 }  // namespace
 
 Result<std::unique_ptr<Behaviour>> make_corrupt_chunks(BehaviourContext context) {
-  if (!context.params.empty())
-    return Error{"corrupt-chunks takes no parameters (got '" + context.params.begin()->first + "')"};
+  behaviours::Params params(context);
+  if (auto error = params.error()) return *error;
   return std::unique_ptr<Behaviour>(std::make_unique<CorruptChunks>(std::move(context)));
 }
 

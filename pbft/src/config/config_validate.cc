@@ -136,28 +136,10 @@ void check_options(const Draft& draft, Problems& problems) {
                       problems);
   check_option_bounds(client_option_fields(), draft.client_options, "client_options", draft.lines,
                       problems);
-  const ReplicaOptions& options = draft.replica_options;
-  std::size_t options_line = draft.lines.of("options");
-  if (options.view_timeout_floor > options.view_timeout_initial ||
-      options.view_timeout_initial > options.view_timeout_ceiling) {
-    problems.add(options_line,
-                 "[options] view timeouts must satisfy view_timeout_floor_ms <= "
-                 "view_timeout_initial_ms <= view_timeout_ceiling_ms");
-  }
-  // A VIEW-CHANGE carries one prepared certificate per slot of the log window; the
-  // window must fit what a receiver accepts.
-  std::uint64_t window = options.checkpoint_interval * options.window_checkpoints;
-  if (options.checkpoint_interval <= (1u << 20) && options.window_checkpoints <= 64 &&
-      window > WireLimits{}.prepared_certificates_max) {
-    problems.add(options_line, "[options] checkpoint_interval * window_checkpoints = " +
-                                   std::to_string(window) + " exceeds the log window limit " +
-                                   std::to_string(WireLimits{}.prepared_certificates_max));
-  }
-  const ClientOptions& client = draft.client_options;
-  if (client.retry_timeout > client.retry_timeout_max) {
-    problems.add(draft.lines.of("client_options"),
-                 "[client_options] retry_timeout_ms must not exceed retry_timeout_max_ms");
-  }
+  for (const std::string& problem : replica_option_rule_problems(draft.replica_options))
+    problems.add(draft.lines.of("options"), "[options] " + problem);
+  for (const std::string& problem : client_option_rule_problems(draft.client_options))
+    problems.add(draft.lines.of("client_options"), "[client_options] " + problem);
 }
 
 void check_replica_ids(const Draft& draft, Problems& problems) {

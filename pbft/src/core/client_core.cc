@@ -22,17 +22,19 @@ ClientActions ClientCore::submit(Bytes operation, Instant now) {
   request.set_client_key(signer_.public_key().bytes());
   request.set_request_id(next_request_id_++);
   request.set_operation(std::move(operation));
-  auto envelope = std::make_shared<const Bytes>(
-      encode(seal_request(signer_, verifier_.cluster_id, request)));
+  auto envelope =
+      std::make_shared<const Bytes>(encode(seal_request(signer_, verifier_.cluster_id, request)));
 
-  Outstanding outstanding{request.request_id(), envelope, now, now + options_.retry_timeout,
-                          options_.retry_timeout, {}, {}};
+  Outstanding outstanding{request.request_id(),   envelope, now, now + options_.retry_timeout,
+                          options_.retry_timeout, {},       {}};
   outstanding.replies.resize(verifier_.quorums().n);
   outstanding.results.resize(verifier_.quorums().n);
   outstanding_ = std::move(outstanding);
 
   ClientActions actions;
-  actions.send.push_back(Outgoing{verifier_.quorums().primary(view_), wire::REQUEST, envelope});
+  std::optional<ReplicaId> to;
+  if (!options_.send_to_all) to = verifier_.quorums().primary(view_);
+  actions.send.push_back(Outgoing{to, wire::REQUEST, envelope});
   return actions;
 }
 
@@ -75,6 +77,7 @@ ClientActions ClientCore::on_tick(Instant now) {
   // The primary may be faulty or the request lost: send it to every replica, who relay it
   // to the primary and start their view-change timers (PBFT 4.1).
   actions.send.push_back(Outgoing{std::nullopt, wire::REQUEST, outstanding_->envelope});
+  actions.retried = true;
   outstanding_->retry_timeout =
       std::min(outstanding_->retry_timeout * 2, options_.retry_timeout_max);
   outstanding_->retry_at = now + outstanding_->retry_timeout;

@@ -25,7 +25,7 @@ namespace phalanx::pbft::core {
 
 struct ClientEntry {
   RequestId last_request_id = 0;
-  Seq seq = 0;   // where it executed
+  Seq seq = 0;  // where it executed
   Bytes result;
   SharedBytes sealed_reply;  // cache of the signed reply; not part of the state
 };
@@ -36,8 +36,7 @@ class ClientTable {
 
   const ClientEntry* find(const crypto::PublicKey& client) const;
   ClientEntry* find(const crypto::PublicKey& client);
-  ClientEntry& record(const crypto::PublicKey& client, RequestId request_id, Seq seq,
-                      Bytes result);
+  ClientEntry& record(const crypto::PublicKey& client, RequestId request_id, Seq seq, Bytes result);
   std::size_t size() const { return entries_.size(); }
 
   Bytes serialize() const;

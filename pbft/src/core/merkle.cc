@@ -11,7 +11,10 @@ crypto::Digest node(const crypto::Digest& left, const crypto::Digest& right) {
   return crypto::Hasher().update_field("node").update(left.view()).update(right.view()).finish();
 }
 crypto::Digest seal_root(std::uint64_t state_size, const crypto::Digest& tree_root) {
-  return crypto::Hasher().update_field("root").update_u64(state_size).update(tree_root.view())
+  return crypto::Hasher()
+      .update_field("root")
+      .update_u64(state_size)
+      .update(tree_root.view())
       .finish();
 }
 }  // namespace

@@ -40,8 +40,8 @@ NewViewPlan plan_new_view(const std::vector<const wire::ViewChange*>& view_chang
       if (seq <= plan.min_s || seq > plan.min_s + window) continue;
       Candidate candidate{batch->view(), *crypto::Digest::from_bytes(batch->digest()), batch};
       auto [it, inserted] = chosen.try_emplace(seq, candidate);
-      if (!inserted && (candidate.view > it->second.view ||
-                        (candidate.view == it->second.view && candidate.digest < it->second.digest)))
+      if (!inserted && (candidate.view > it->second.view || (candidate.view == it->second.view &&
+                                                             candidate.digest < it->second.digest)))
         it->second = candidate;
     }
   }

@@ -14,9 +14,9 @@
 #include <memory>
 #include <vector>
 
+#include "phalanx.pb.h"
 #include "phalanx/crypto/digest.h"
 #include "phalanx/pbft/types.h"
-#include "phalanx.pb.h"
 
 namespace phalanx::pbft::core {
 
@@ -29,7 +29,7 @@ struct Reproposal {
 struct NewViewPlan {
   Seq min_s = 0;
   const wire::ViewChange* checkpoint_source = nullptr;  // a view change whose stable_seq is min_s
-  std::vector<Reproposal> reproposals;                   // seq min_s+1, min_s+2, ... max_s
+  std::vector<Reproposal> reproposals;                  // seq min_s+1, min_s+2, ... max_s
 };
 
 NewViewPlan plan_new_view(const std::vector<const wire::ViewChange*>& view_changes, Seq window);

@@ -36,7 +36,14 @@ void Replica::Core::on_request(const Message& message) {
   }
 
   auto found = pending_.find(client);
-  if (found != pending_.end() && found->second.request_id >= request_id) return;  // known
+  if (found != pending_.end() && found->second.request_id >= request_id) {
+    // Known: a client sends again when it got no answer; the primary may never have had
+    // it. A backup passes it on now rather than at its relay time.
+    if (found->second.request_id == request_id && !view_changing_ && !is_primary() &&
+        !found->second.proposed && !found->second.relayed)
+      relay(found->second);
+    return;
+  }
   if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) {
     drop("pending requests full");
     return;
@@ -49,14 +56,33 @@ void Replica::Core::on_request(const Message& message) {
     if (!queued_already) proposal_order_.push_back(client);
     try_propose();
   } else if (!view_changing_) {
-    // A client that timed out sends to every replica; backups relay to the primary, and
-    // watch it (the view-change timer) until the request executes (PBFT 4.4).
-    send(message.envelope, quorums_.primary(view_));
+    // Clients send to every replica (ClientOptions::send_to_all), the primary included.
+    // A backup watches the primary (the view-change timer, PBFT 4.4; the slow-primary
+    // watch) until the request executes, and passes it on if the primary has not
+    // proposed it in time (the client may not reach the primary).
+    relay_queue_.emplace_back(now_ + options_.request_relay_delay, client);
   }
   update_request_timer();
 }
 
 // --- primary: batching and pre-prepare -----------------------------------------------
+
+void Replica::Core::relay(PendingRequest& pending) {
+  pending.relayed = true;
+  send(pending.envelope, quorums_.primary(view_));
+}
+
+void Replica::Core::relay_due_requests() {
+  while (!relay_queue_.empty() && relay_queue_.front().first <= now_) {
+    auto client = relay_queue_.front().second;
+    relay_queue_.pop_front();
+    auto found = pending_.find(client);
+    if (found == pending_.end() || found->second.proposed || found->second.relayed ||
+        view_changing_ || is_primary())
+      continue;
+    relay(found->second);
+  }
+}
 
 bool Replica::Core::batch_ready() const {
   std::size_t unproposed = 0;
@@ -108,6 +134,7 @@ bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
   crypto::Digest digest = digest_of(batch->digest());
   if (slot.has_pre_prepare()) return false;
   slot.pre_prepare = envelope;
+  slot.accepted_at = now_;
   slot.digest = digest;
   slot.batch = batch;
   track_batch_requests(*batch);
@@ -126,6 +153,12 @@ void Replica::Core::track_batch_requests(const wire::PrePrepare& batch) {
       continue;
     auto found = pending_.find(client);
     if (found != pending_.end() && found->second.request_id >= request.request_id()) {
+      // Known before the pre-prepare: how long this primary took (primary_monitor.h),
+      // counted from when it became primary here for requests older than its view.
+      if (!found->second.proposed && !is_primary() &&
+          found->second.request_id == request.request_id())
+        monitor_.observe_proposal_delay(now_ -
+                                        std::max(found->second.arrived_at, view_entered_at_));
       found->second.proposed = true;
       continue;
     }
@@ -157,6 +190,16 @@ void Replica::Core::on_pre_prepare(const Message& message) {
   core::Slot& slot = log_.at(seq);
   cast_vote(wire::PREPARE, seq, slot);
   check_prepared(seq, slot);
+  watch_primary();
+}
+
+// The slow-primary watch (primary_monitor.h): a backup whose primary takes far longer to
+// propose than the network takes to carry a message moves to the next view.
+void Replica::Core::watch_primary() {
+  if (view_changing_ || is_primary() || !may_vote() || catching_up()) return;
+  if (!monitor_.primary_too_slow()) return;
+  drop("primary too slow to propose: view change");
+  start_view_change(view_ + 1);
 }
 
 namespace {
@@ -214,6 +257,7 @@ void Replica::Core::check_prepared(Seq seq, core::Slot& slot) {
   if (count_matching(slot.prepares, slot.digest) < 2 * quorums_.f()) return;
 
   slot.prepared = true;
+  if (!is_primary()) monitor_.observe_prepare_delay(now_ - slot.accepted_at);
   wire::PreparedCertificate certificate;
   *certificate.mutable_pre_prepare() = *slot.pre_prepare;
   for (const auto& [sender, vote] : slot.prepares) {

@@ -46,6 +46,7 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
       clients_(setup.options.client_table_max),
       evidence_(quorums_.n * (4 * window_ + 16)),
       timeouts_(setup.options),
+      monitor_(setup.options),
       now_(now),
       next_status_at_(now + setup.options.status_interval) {
   PHALANX_ASSERT(quorums_.n >= 4 && quorums_.n == 3 * quorums_.f() + 1,
@@ -72,6 +73,12 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
 
 Actions Replica::Core::on_message(const Message& message, Instant now) {
   begin_step(now);
+  // Our own signature on a message that comes back (a replayer's copy): nothing in it is
+  // news, and answering it would be answering ourselves.
+  if (message.kind != wire::REQUEST && message.sender == id_) {
+    drop("a message this replica signed came back");
+    return end_step();
+  }
   observe_signed(message);
   switch (message.kind) {
     case wire::REQUEST:
@@ -121,6 +128,7 @@ Actions Replica::Core::on_tick(Instant now) {
   begin_step(now);
   if (now_ >= next_status_at_) broadcast_status();
   update_rejoin();
+  relay_due_requests();
   if (view_timer_ && now_ >= *view_timer_) on_view_timer();
   try_propose();
   maybe_start_state_transfer();
@@ -143,6 +151,7 @@ Instant Replica::Core::next_deadline() const {
       break;
     }
   }
+  if (!relay_queue_.empty()) deadline = std::min(deadline, relay_queue_.front().first);
   if (stable_.seq > last_executed_ && !fetch_)
     deadline =
         std::min(deadline, behind_since_ + kCatchUpGraceIntervals * options_.status_interval);

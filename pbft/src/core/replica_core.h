@@ -20,6 +20,7 @@
 #include "core/client_table.h"
 #include "core/evidence_ledger.h"
 #include "core/merkle.h"
+#include "core/primary_monitor.h"
 #include "core/slot.h"
 #include "core/view_timeout.h"
 #include "phalanx/pbft/replica.h"
@@ -51,7 +52,8 @@ class Replica::Core {
     RequestId request_id = 0;
     EnvelopePtr envelope;
     Instant arrived_at = 0;
-    bool proposed = false;  // primary: in a batch of the current view already
+    bool proposed = false;  // in a batch of the current view already (or learned from one)
+    bool relayed = false;   // backup: passed on to the primary
   };
 
   // A checkpoint this replica took, not yet stable (or the stable one).
@@ -138,6 +140,9 @@ class Replica::Core {
   void on_prepare(const Message& message);
   void on_commit(const Message& message);
   void try_propose();
+  void relay_due_requests();
+  void relay(PendingRequest& pending);
+  void watch_primary();
   bool batch_ready() const;
   void propose_batch();
   bool accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
@@ -234,6 +239,7 @@ class Replica::Core {
   Seq last_executed_ = 0;
   Seq next_seq_ = 0;  // primary: the last sequence number it assigned in this view
   std::uint64_t views_entered_ = 0;
+  Instant view_entered_at_ = 0;  // when this replica entered the current view
 
   // The log: protocol state per sequence number in the window (and any executed-but-not-
   // yet-stable slots below it while catching up).
@@ -242,6 +248,9 @@ class Replica::Core {
   // Requests and clients.
   std::map<crypto::PublicKey, PendingRequest> pending_;
   std::deque<crypto::PublicKey> proposal_order_;  // primary: FIFO of clients to batch
+  // Backup: requests clients sent here, to pass on to the primary if it has not proposed
+  // them by then (request_relay_delay), in arrival order.
+  std::deque<std::pair<Instant, crypto::PublicKey>> relay_queue_;
   core::ClientTable clients_;
 
   // Accountability: the first message each replica signed per slot (S5).
@@ -261,6 +270,7 @@ class Replica::Core {
   EnvelopePtr own_view_change_;
   EnvelopePtr new_view_;  // the NEW-VIEW that started the current view (none for view 0)
   core::ViewTimeoutPolicy timeouts_;
+  core::PrimaryMonitor monitor_;
   std::optional<Instant> view_timer_;  // when the current view (change) times out
 
   // What each peer last said of itself (STATUS): whether the cluster is ahead of us.

@@ -6,9 +6,9 @@
 #include <memory>
 #include <optional>
 
+#include "phalanx.pb.h"
 #include "phalanx/crypto/digest.h"
 #include "phalanx/pbft/types.h"
-#include "phalanx.pb.h"
 
 namespace phalanx::pbft::core {
 
@@ -31,13 +31,14 @@ struct Slot {
   std::map<ReplicaId, Vote> commits;   // by sender, this view
   bool prepared = false;
   bool commit_sent = false;
-  Instant touched_at = 0;  // when this view's state for the slot began (retransmission age)
+  Instant touched_at = 0;   // when this view's state for the slot began (retransmission age)
+  Instant accepted_at = 0;  // when its pre-prepare was accepted here (primary_monitor.h)
 
   // Survives view changes.
   bool committed = false;  // committed-local: 2f+1 matching commits (or a certificate)
-  std::shared_ptr<const wire::PrePrepare> committed_batch;  // what executes at this seq
+  std::shared_ptr<const wire::PrePrepare> committed_batch;        // what executes at this seq
   std::optional<wire::PreparedCertificate> prepared_certificate;  // highest view it prepared
-  std::optional<wire::CommitCertificate> commit_certificate;     // once committed
+  std::optional<wire::CommitCertificate> commit_certificate;      // once committed
   Instant committed_at = 0;
 
   bool has_pre_prepare() const { return pre_prepare != nullptr; }

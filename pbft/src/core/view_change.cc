@@ -107,7 +107,7 @@ void Replica::Core::store_view_change(ReplicaId sender, ViewChangeRecord record)
   for (auto& [view, by_sender] : view_changes_) {
     auto found = by_sender.find(sender);
     if (found == by_sender.end()) continue;
-    if (view > target) return;  // it already asked for a later view
+    if (view > target) return;   // it already asked for a later view
     if (view == target) return;  // a second, different one is evidence (the ledger's)
     by_sender.erase(found);
   }
@@ -233,6 +233,9 @@ void Replica::Core::enter_new_view(
   view_changing_ = false;
   view_timer_.reset();
   ++views_entered_;
+  view_entered_at_ = now_;
+  monitor_.on_new_view(!monitor_.suspected());
+  relay_queue_.clear();  // requests go back to the new primary's queue (below)
   for (auto& [seq, slot] : log_) slot.begin_view(view_, now_);
   view_changes_.erase(view_changes_.begin(), view_changes_.upper_bound(view_));
   own_view_change_.reset();

@@ -62,8 +62,8 @@ inline void ViewTimeoutPolicy::observe_commit_latency(Instant latency) {
     deviation_ = sample / 2;
     have_sample_ = true;
   } else {
-    deviation_ = 0.75 * deviation_ + 0.25 * (sample > smoothed_ ? sample - smoothed_
-                                                                 : smoothed_ - sample);
+    deviation_ =
+        0.75 * deviation_ + 0.25 * (sample > smoothed_ ? sample - smoothed_ : smoothed_ - sample);
     smoothed_ = 0.875 * smoothed_ + 0.125 * sample;
   }
   // A request waits behind a batch and a pipeline of others: allow a generous multiple.

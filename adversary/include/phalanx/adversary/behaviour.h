@@ -93,8 +93,34 @@ class Behaviour {
   net::Rng rng_;
 };
 
-// The behaviours by name, for scenario files and --byzantine (docs/adversary.md):
-//   corrupt-chunks  serves state-transfer chunks with flipped bytes, validly signed
+// The behaviours by name, for scenario files and --byzantine (docs/adversary.md), with
+// their parameters (KEY=VALUE; an unknown key or a bad value is an Error naming it):
+//   corrupt-chunks   serves state-transfer chunks with flipped bytes, validly signed
+//   equivocate       to the replicas in side B, conflicting messages for the same slot:
+//                    PRE-PREPAREs (as primary) of an alternative batch (the requests
+//                    reversed, or the null batch for one request), PREPAREs and COMMITs for
+//                    it, CHECKPOINTs of another state; the others get the honest ones.
+//                    side_b=IDS (default: the upper half of the other replicas),
+//                    what=pre-prepare,prepare,commit,checkpoint (default: all four)
+//   forge            forgeries the edge must reject, to a random peer, besides its honest
+//                    messages. mode=impersonate|bad-signature|tamper|fake-certificate|
+//                    client-request|other-cluster (required), per_second=N (200),
+//                    replace=true|false (false; tamper and bad-signature only: forge every
+//                    message it sends instead)
+//   viewchange-liar  lies in view changes only. mode=omit-prepared|stale-checkpoint|
+//                    fabricate-prepared|bad-new-view (required)
+//   replay           sends what it received and sent (a sample of at most 1000) again to
+//                    random replicas, some signed again for another cluster.
+//                    per_second=N (100)
+//   mute             sends nothing at all
+//   selective        sends only to talks_to=IDS (required), and to clients only if
+//                    clients=true (false)
+//   slow             holds each PRE-PREPARE it sends for delay_ms=N (250)
+//   corrupt          changes one random byte of a message, after signing, with
+//                    probability=P (0.1)
+//   flood            per_second=N (2000) messages to every other replica, of
+//                    mix=junk,useless (both): random bytes up to 4 KiB, and valid STATUS,
+//                    CHECKPOINT and FETCH_STATE messages no protocol step can use
 std::vector<std::string_view> behaviour_names();
 Result<std::unique_ptr<Behaviour>> make_behaviour(std::string_view name, BehaviourContext context);
 

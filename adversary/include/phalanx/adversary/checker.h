@@ -108,6 +108,13 @@ struct SignedMessage {
 
 class History {
  public:
+  // Evidence that `accused` signed two conflicting messages, held by some replica.
+  struct Accusation {
+    pbft::ReplicaId accused = 0;
+    std::string what;
+    bool operator==(const Accusation&) const = default;
+  };
+
   explicit History(std::size_t replicas);
 
   std::size_t replicas() const { return steps_.size(); }
@@ -131,6 +138,8 @@ class History {
   bool faulty(pbft::ReplicaId replica) const { return faulty_.count(replica) != 0; }
   std::size_t submitted_count() const { return submitted_.size(); }
   std::size_t accepted_count() const { return accepted_.size(); }
+  // Every accusation, in the order they were made (who made each: see the recorder).
+  const std::vector<Accusation>& accusations() const { return accusations_; }
 
   bool operator==(const History&) const = default;
 
@@ -140,11 +149,6 @@ class History {
     crypto::PublicKey client;
     pbft::RequestId request_id = 0;
     auto operator<=>(const Key&) const = default;
-  };
-  struct Accusation {
-    pbft::ReplicaId accused = 0;
-    std::string what;
-    bool operator==(const Accusation&) const = default;
   };
 
   std::vector<std::vector<HistoryStep>> steps_;  // by replica id

@@ -173,7 +173,7 @@ struct HarnessCounters {
   std::map<std::string, std::uint64_t> dropped_by_core;  // kDroppedMessage events, by reason
   std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
   std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
-  std::uint64_t client_broadcasts = 0;    // requests a client sent to every replica (retries)
+  std::uint64_t client_broadcasts = 0;    // retries: requests a client sent again to every replica
   std::uint64_t executed_batches = 0;
   std::uint64_t view_changes_started = 0;
   std::uint64_t state_transfers = 0;
@@ -208,7 +208,7 @@ struct CompletionRecord {
   pbft::Instant completed_at = 0;
   pbft::View view = 0;                // the view the accepting replies reported
   pbft::ReplicaId first_sent_to = 0;  // the primary the client believed in when it submitted
-  std::uint32_t broadcasts = 0;       // times it was sent to every replica (client retries)
+  std::uint32_t broadcasts = 0;       // times the client sent it again (retries)
 };
 
 // A message about to be sent, as the send filter sees it.
@@ -258,7 +258,8 @@ class SimCluster {
   void schedule(pbft::Instant at, NetworkChange change);
   // Runs `action` at simulated time `at` (now, if that is past). Network changes and
   // actions due at one instant run in the order they were scheduled, before any delivery
-  // or wake-up at that instant.
+  // or wake-up at that instant. A run does not end before every scheduled change and
+  // action has happened (and the settle time after the last of them).
   void schedule_action(pbft::Instant at, Action action);
   void set_step_observer(StepObserver observer) { observer_ = std::move(observer); }
   // One filter at a time; a later call replaces it. Sees replicas' and clients' messages.
@@ -369,6 +370,7 @@ class SimCluster {
   void for_each_node_of(pbft::ReplicaId id, const std::function<void(net::NodeId)>& visit) const;
   pbft::Instant sim_time_of(net::NodeId node, pbft::Instant local) const;
   void reschedule(net::NodeId node);
+  void schedule_internal(pbft::Instant at, Action action);
   void schedule_behaviour_tick(net::NodeId node);
   void record_trace(TraceEvent::Kind kind, net::NodeId from, net::NodeId to,
                     const wire::Envelope& envelope, pbft::Instant sent_at, std::string text = {});
@@ -417,6 +419,7 @@ class SimCluster {
 
   bool started_ = false;
   pbft::Instant now_ = 0;  // simulated time
+  pbft::Instant last_scheduled_at_ = 0;  // the latest change or action a test scheduled
   std::uint64_t next_order_ = 0;
   std::priority_queue<Wakeup, std::vector<Wakeup>, Later<Wakeup>> wakeups_;
   std::vector<LiveWakeup> live_wakeup_;  // by node: the one wake-up not superseded

@@ -3,9 +3,10 @@
 //
 // A ClientCore has at most one request outstanding: replicas keep only the last reply per
 // client (that is what makes execution exactly-once), so a client that wants many requests
-// in flight uses many identities. It sends a request to the primary of the view it
-// believes current; accepts a result once f+1 replicas sent matching replies; on timeout
-// sends the request to every replica, with doubling waits.
+// in flight uses many identities. It sends a request to every replica (send_to_all, the
+// default: the backups then watch the primary) or to the primary of the view it believes
+// current; accepts a result once f+1 replicas sent matching replies; on timeout sends the
+// request to every replica again, with doubling waits.
 //
 // Thread-safety: none; one thread drives a ClientCore. No I/O, clocks or randomness.
 
@@ -31,6 +32,7 @@ struct Completion {
 struct ClientActions {
   std::vector<Outgoing> send;  // `to` is a replica id, or nullopt for all replicas
   std::optional<Completion> completed;
+  bool retried = false;  // `send` is a retry of the outstanding request
 };
 
 class ClientCore {

@@ -92,6 +92,22 @@ std::vector<std::string> validate_cluster_config(const ClusterConfig& config);
 Status write_cluster_config(const ClusterConfig& config, const std::string& path,
                             crypto::Overwrite overwrite = crypto::Overwrite::kNo);
 
+// The keys of [options] and [client_options] one at a time, for other files that embed
+// them (the adversary's scenario files): sets `key` to `value`, in the unit the file
+// uses (milliseconds for keys ending in _ms), or returns why it cannot (an unknown key,
+// a value out of range), as "KEY = VALUE is out of range MIN..MAX".
+std::optional<std::string> set_replica_option(ReplicaOptions& options, std::string_view key,
+                                              std::int64_t value);
+std::optional<std::string> set_client_option(ClientOptions& options, std::string_view key,
+                                             std::int64_t value);
+std::vector<std::string_view> replica_option_keys();
+std::vector<std::string_view> client_option_keys();
+// The rules that tie options together (view timeouts in order, the log window within
+// what a VIEW-CHANGE may carry, retry timeouts in order), one line each; empty when
+// they hold.
+std::vector<std::string> replica_option_rule_problems(const ReplicaOptions& options);
+std::vector<std::string> client_option_rule_problems(const ClientOptions& options);
+
 // Reads replica `id`'s key file and checks it is private (mode 0600) and holds the key
 // the config lists for that replica.
 Result<crypto::SecretKey> load_replica_key(const ClusterConfig& config, ReplicaId id);

@@ -36,11 +36,22 @@ struct ReplicaOptions {
 
   // View change (PBFT 4.4 and 4.5.2). The base timeout adapts to the observed commit
   // latency within [floor, ceiling]; it doubles per failed view and resets on progress.
-  Instant view_timeout_initial = 500 * kMillisecond;
+  Instant view_timeout_initial = 1 * kSecond;
   // The floor stays above what retransmission needs to recover a lost message (a few
   // status intervals), so that loss alone does not depose a correct primary.
   Instant view_timeout_floor = 300 * kMillisecond;
   Instant view_timeout_ceiling = 10 * kSecond;
+
+  // The slow-primary watch (pbft/src/core/primary_monitor.h): a backup suspects a primary
+  // whose smoothed proposal delay exceeds this factor times the network's message delay,
+  // over at least this many requests, and this absolute delay. 0: off.
+  double slow_primary_factor = 10;
+  std::uint64_t slow_primary_samples = 32;
+  Instant slow_primary_delay_min = 50 * kMillisecond;
+
+  // A backup that got a request straight from a client passes it on to the primary if the
+  // primary has not proposed it after this long (the client may not reach the primary).
+  Instant request_relay_delay = 20 * kMillisecond;
 
   std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }
 };
@@ -50,6 +61,10 @@ struct ClientOptions {
   // the wait doubles on each retry up to the maximum.
   Instant retry_timeout = 300 * kMillisecond;
   Instant retry_timeout_max = 5 * kSecond;
+  // Send every request to every replica at once (not only to the primary), so that the
+  // backups can time the primary (primary_monitor.h) and no request waits for a retry
+  // when the primary is faulty. Costs n copies of each request on the wire.
+  bool send_to_all = true;
 };
 
 }  // namespace phalanx::pbft

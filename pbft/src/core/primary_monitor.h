@@ -1,0 +1,89 @@
+#pragma once
+// PrimaryMonitor: a backup's watch on how long the primary takes to propose what clients
+// sent, against how long the network takes to carry a message. A liveness policy, apart
+// from the agreement rules like view_timeout.h: it can only cause view changes, never
+// disagreement.
+//
+// Why: the request timer (view_timeout.h) catches a primary that stops proposing, but a
+// primary that delays every pre-prepare to just under the timeout keeps its view while the
+// cluster crawls (Clement et al., "Making Byzantine fault tolerant systems tolerate
+// Byzantine faults", NSDI '09, call this the slow-primary attack). Clients send each
+// request to every replica (ClientOptions::send_to_all), so a backup knows when a request
+// arrived and can time the primary:
+//   proposal delay = the request's arrival here -> the pre-prepare that carries it;
+//   prepare delay  = a pre-prepare's arrival here -> 2f matching PREPAREs (one message
+//                    delay between backups, plus their processing).
+// An honest primary proposes within a couple of message delays plus its batching wait.
+// The primary is suspected when, over at least `slow_primary_samples` requests in this
+// view, the smoothed proposal delay exceeds `slow_primary_factor` times the smoothed
+// prepare delay plus the batch delay, and also `slow_primary_delay_min` (so that jitter
+// at microsecond scales never trips it). Each suspicion doubles the factor for the views
+// that follow (up to 8x), so that a cluster whose load, not its primary, is slow does not
+// change views for ever; a view with a healthy primary halves it back.
+//
+// Thread-safety: none (part of the core).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "phalanx/pbft/options.h"
+#include "phalanx/pbft/types.h"
+
+namespace phalanx::pbft::core {
+
+class PrimaryMonitor {
+ public:
+  explicit PrimaryMonitor(const ReplicaOptions& options)
+      : factor_(options.slow_primary_factor),
+        samples_min_(options.slow_primary_samples),
+        delay_min_(options.slow_primary_delay_min),
+        batch_delay_(options.batch_delay_max) {}
+
+  bool enabled() const { return factor_ > 0; }
+
+  // A new view: its primary is judged afresh. `previous_was_healthy`: the view that ended
+  // was not suspected (its primary earns back half the caution).
+  void on_new_view(bool previous_was_healthy) {
+    if (previous_was_healthy) backoff_ = std::max<std::uint32_t>(backoff_ / 2, 1);
+    proposal_ = Smoothed{};
+    suspected_ = false;
+  }
+  void observe_proposal_delay(Instant delay) { proposal_.add(delay); }
+  void observe_prepare_delay(Instant delay) { prepare_.add(delay); }
+
+  // True once per view, when the primary is to be replaced.
+  bool primary_too_slow() {
+    if (!enabled() || suspected_ || proposal_.count < samples_min_ || prepare_.count == 0)
+      return false;
+    double limit = std::max(static_cast<double>(delay_min_), factor_ * backoff_ * prepare_.value +
+                                                                 static_cast<double>(batch_delay_));
+    if (proposal_.value <= limit) return false;
+    suspected_ = true;
+    backoff_ = std::min<std::uint32_t>(backoff_ * 2, 8);
+    return true;
+  }
+  bool suspected() const { return suspected_; }
+
+ private:
+  // An exponentially weighted mean (gain 1/8, as RFC 6298's), with a sample count.
+  struct Smoothed {
+    double value = 0;
+    std::uint64_t count = 0;
+    void add(Instant sample) {
+      value = count == 0 ? static_cast<double>(sample)
+                         : 0.875 * value + 0.125 * static_cast<double>(sample);
+      ++count;
+    }
+  };
+
+  double factor_;
+  std::uint64_t samples_min_;
+  Instant delay_min_;
+  Instant batch_delay_;
+  std::uint32_t backoff_ = 1;
+  Smoothed proposal_;  // this view's
+  Smoothed prepare_;   // across views: the network's, not the primary's
+  bool suspected_ = false;
+};
+
+}  // namespace phalanx::pbft::core
