@@ -582,15 +582,11 @@ TEST(Behaviours, ReplayedMessagesAreHarmlessAndRequestsExecuteOnce) {
 // replayer keeps some of those FETCH_STATEs too, and sends them again, to any replica,
 // the one that signed them included.
 //
-// Disabled: it finds a bug in the core. PHALANX_SEED=14 aborts a correct replica: its own
-// FETCH_STATE, replayed to it, passes the edge (the signature is its own), and
-// on_fetch_state answers message.sender, itself, with a STATE_CHUNK or a
-// CHECKPOINT_CERTIFICATE: the invariant "sending to oneself" (replica.cc) breaks. A peer's
-// bytes must never crash a replica (DESIGN.md). Enable it once a replica drops messages
-// that claim itself as their sender. Replay the failure with
-//   PHALANX_SEED=14 build/<preset>/tests/sim_behaviours_test --gtest_also_run_disabled_tests
-//   --gtest_filter=Behaviours.DISABLED_ReplayedStateTransferRequestsAreHarmless
-TEST(Behaviours, DISABLED_ReplayedStateTransferRequestsAreHarmless) {
+// Regression: this found a bug in the core (PHALANX_SEED=14 aborted a correct replica).
+// Its own FETCH_STATE, replayed to it, passed the edge (the signature is its own), and
+// on_fetch_state answered message.sender, itself: the invariant "sending to oneself"
+// (replica.cc) broke. A replica now drops every message that claims itself as its sender.
+TEST(Behaviours, ReplayedStateTransferRequestsAreHarmless) {
   constexpr pbft::ReplicaId kLagging = 3;
   Tally tally;
   run_seeds(
