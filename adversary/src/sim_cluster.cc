@@ -347,6 +347,10 @@ SimCluster::Step SimCluster::step_once(pbft::Instant limit) {
     live_wakeup_[wakeup.node] = LiveWakeup{kNever, 0};
     // A crashed replica never wakes; a paused one wakes when it resumes (end_pause).
     if (silent(wakeup.node) || paused(wakeup.node)) return Step::kDone;
+    if (busy(wakeup.node)) {
+      wait_for_cpu(wakeup.node, std::nullopt);
+      return Step::kDone;
+    }
     wake(wakeup.node);
   }
   return Step::kDone;
@@ -370,13 +374,67 @@ void SimCluster::deliver(const net::Delivery& delivery) {
     replica.held.push_back(delivery);
     return;
   }
+  if (busy(node)) return wait_for_cpu(node, delivery);
   hand_over(delivery);
+}
+
+// --- processing time (SimClusterOptions::cpu) ----------------------------------------------
+
+bool SimCluster::busy(net::NodeId node) const {
+  if (!options_.cpu.enabled() || !is_replica(node)) return false;
+  const ReplicaNode& replica = instance(node);
+  return replica.busy_until > now_ || !replica.cpu_queue.empty();
+}
+
+void SimCluster::wait_for_cpu(net::NodeId node, std::optional<net::Delivery> delivery) {
+  ReplicaNode& replica = instance(node);
+  ++counters_.waited_for_cpu;
+  if (replica.cpu_queue.size() >= kHeldMessagesMax) {
+    ++counters_.held_overflow;  // the socket buffer is full: lost
+    return;
+  }
+  replica.cpu_queue.push_back(std::move(delivery));
+  if (replica.drain_scheduled) return;
+  replica.drain_scheduled = true;
+  schedule_internal(replica.busy_until,
+                    [node](SimCluster& cluster) { cluster.drain_cpu_queue(node); });
+}
+
+// The replica is free: it takes the next waiting message (or timer), then waits for its
+// cost before the one after.
+void SimCluster::drain_cpu_queue(net::NodeId node) {
+  ReplicaNode& replica = instance(node);
+  replica.drain_scheduled = false;
+  if (replica.silent) {
+    replica.cpu_queue.clear();
+    return;
+  }
+  if (replica.pauses > 0 || replica.cpu_queue.empty()) return;
+  std::optional<net::Delivery> next = std::move(replica.cpu_queue.front());
+  replica.cpu_queue.pop_front();
+  if (next) {
+    hand_over(*next);
+  } else {
+    wake(node);
+  }
+  if (replica.cpu_queue.empty() || replica.silent) return;
+  replica.drain_scheduled = true;
+  schedule_internal(std::max(replica.busy_until, now_),
+                    [node](SimCluster& cluster) { cluster.drain_cpu_queue(node); });
+}
+
+void SimCluster::charge(net::NodeId node, pbft::Instant cost) {
+  if (!options_.cpu.enabled() || !is_replica(node)) return;
+  ReplicaNode& replica = instance(node);
+  replica.busy_until = std::max(replica.busy_until, now_) + cost;
 }
 
 void SimCluster::hand_over(const net::Delivery& delivery) {
   const net::NodeId node = delivery.to;
   auto audience = is_replica(node) ? pbft::Audience::kReplica : pbft::Audience::kClient;
   pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier_, audience);
+  charge(node, options_.cpu.per_message + options_.cpu.per_kib * delivery.bytes->size() / 1024 +
+                   (opened.ok() ? options_.cpu.per_verify : 0));
   if (!opened.ok()) {
     ++counters_.rejected[static_cast<std::size_t>(opened.rejection)];
     record_rejected(delivery, opened.rejection);
@@ -402,6 +460,7 @@ void SimCluster::hand_over(const net::Delivery& delivery) {
 
 void SimCluster::wake(net::NodeId node) {
   if (is_replica(node)) {
+    charge(node, options_.cpu.per_message);
     after_replica_step(node, instance(node).replica->on_tick(local_now(node)));
   } else {
     std::uint32_t index = node - options_.replicas;
@@ -442,6 +501,7 @@ void SimCluster::after_client_step(std::uint32_t index, const pbft::ClientAction
 void SimCluster::carry_out(net::NodeId node, const pbft::Actions& actions) {
   const pbft::ReplicaId id = instance(node).id;
   if (!persist(node, actions)) return;  // crashed before its records were durable
+  charge(node, options_.cpu.per_sign * (actions.send.size() + actions.replies.size()));
   for (const auto& outgoing : actions.send) {
     if (outgoing.to) {
       for_each_node_of(*outgoing.to, [&](net::NodeId to) { send(node, to, outgoing.envelope); });

@@ -26,6 +26,11 @@ struct SimCluster::ReplicaNode {
   bool silent = false;             // silent from the start, or crashed since
   std::uint32_t pauses = 0;        // pauses in force; it steps only at 0
   std::deque<net::Delivery> held;  // delivered while paused, handed over on resume
+  // Processing time (SimClusterOptions::cpu): busy until then; what came meanwhile (a
+  // nullopt: a timer) waits in order.
+  pbft::Instant busy_until = 0;
+  std::deque<std::optional<net::Delivery>> cpu_queue;
+  bool drain_scheduled = false;
 };
 
 struct SimCluster::ClientNode {

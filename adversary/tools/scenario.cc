@@ -3,7 +3,8 @@
 //   phalanx-scenario run FILE... [--seeds N] [--seed S] [--report DIR] [--quiet]
 //   phalanx-scenario list FILE...
 //
-// `run` plays every file over seeds 1..N (N: --seeds, else the file's `seeds`), or over
+// `run` plays every file over seeds 1..N (N: --seeds, else the file's `seeds`, capped by
+// the environment variable PHALANX_SIM_SEEDS when it is set), or over
 // seed S alone, shows progress on stderr, and prints a summary table. Every scenario that
 // did not go as its file expects is explained, with the command that replays each failing
 // seed. --report DIR writes DIR/report.json and one chart per scenario (report.h).
@@ -17,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "phalanx/adversary/report.h"
@@ -158,8 +160,12 @@ int run(const std::vector<std::string>& files, std::optional<std::uint64_t> seed
     if (only_seed) {
       to_run.push_back(*only_seed);
     } else {
-      for (std::uint64_t seed = 1; seed <= seeds.value_or(report.scenario.seeds); ++seed)
-        to_run.push_back(seed);
+      // PHALANX_SIM_SEEDS caps a file's own count, as it does the simulation tests' (the
+      // sanitizer presets set it); an explicit --seeds is taken as given.
+      std::uint64_t count = report.scenario.seeds;
+      if (const char* cap = std::getenv("PHALANX_SIM_SEEDS"); cap && *cap)
+        count = std::min<std::uint64_t>(count, std::strtoull(cap, nullptr, 10));
+      for (std::uint64_t seed = 1; seed <= seeds.value_or(count); ++seed) to_run.push_back(seed);
     }
     for (std::uint64_t seed : to_run) {
       report.outcomes.push_back(run_scenario(report.scenario, seed));

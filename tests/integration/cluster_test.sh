@@ -64,7 +64,7 @@ status() { curl -s --max-time 2 "http://127.0.0.1:$((metrics_port + $1))/status"
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9a-z]*\)\"\{0,1\}.*/\1/p" <<<"$1"; }
 metric() {  # ID NAME_WITH_LABELS -> value (0 when absent)
   curl -s --max-time 2 "http://127.0.0.1:$((metrics_port + $1))/metrics" |
-    grep -F "$2 " | awk '{print $NF}' | head -1 | grep . || echo 0
+    grep -v '^#' | grep -F "$2 " | awk '{print $NF}' | head -1 | grep . || echo 0
 }
 
 # Waits until the given replicas report the same last executed sequence number and the
@@ -290,6 +290,26 @@ rejoin_64mib_with_corrupt_chunks)
     client bench --requests 100 --outstanding 1 --key-prefix late-$SECONDS- >/dev/null || true
   done
   grep -h "rejoined" r3.log | sed 's/^/  /'
+  ;;
+equivocating_primary_is_deposed)
+  # The adversary toolkit with real processes (issue 7): replica 0, the first primary, runs
+  # phalanx-byzantine-replica --byzantine equivocate and sends replica 3 other pre-prepares
+  # (validly signed) than replicas 1 and 2. The correct replicas catch it with proof, pass
+  # the proof on, depose it, and agree; the client gets every answer.
+  for id in 1 2 3; do start_replica "$id"; done
+  "$byzantine_bin" --config "$config" --id 0 --byzantine equivocate --byzantine-param side_b=3 \
+    >>r0.log 2>&1 &
+  pids[0]=$!
+  wait_until_serving 0 1 2 3
+  client bench --requests 500 --outstanding 8 | tee bench.txt
+  grep -q "failed=0" bench.txt || fail "requests failed with an equivocating primary"
+  for id in 1 2 3; do
+    grep -q "evidence against replica 0" "r$id.log" || fail "replica $id holds no evidence against replica 0"
+    [ "$(view_of "$id")" -ge 1 ] || fail "replica $id is still in view 0"
+  done
+  say "$(grep -h "evidence against replica 0" r3.log | head -1 | cut -d' ' -f4-)"
+  say "evidence counted by replica 1: $(metric 1 phalanx_evidence_total); views: $(view_of 1) $(view_of 2) $(view_of 3)"
+  converge 1 2 3
   ;;
 *)
   fail "unknown case"

@@ -14,10 +14,23 @@ crypto::Digest digest_of(const std::string& bytes) {
 }
 }  // namespace
 
+// A replica that signed two conflicting messages is faulty, and every correct replica can
+// check the proof. If it is our primary, we pass the proof on to every replica (the two
+// envelopes as they are: each receiver's ledger finds the conflict itself) and move to the
+// next view: a provably faulty primary is deposed even while it keeps the cluster going
+// (say, lying to one replica only). No correct primary can be deposed this way: it would
+// take its own two signatures.
 void Replica::Core::note_equivocation(std::optional<core::Equivocation> equivocation) {
   if (!equivocation || equivocation->signer == id_) return;
+  const bool our_primary = equivocation->signer == quorums_.primary(view_) && !view_changing_;
   report_evidence(equivocation->signer, std::move(equivocation->what), equivocation->first,
                   equivocation->second);
+  if (!our_primary) return;
+  send(equivocation->first, std::nullopt);
+  send(equivocation->second, std::nullopt);
+  if (!may_vote() || is_primary()) return;
+  drop("the primary equivocated: view change");
+  start_view_change(view_ + 1);
 }
 
 // A message as it arrived: its slot is in the body, already decoded.

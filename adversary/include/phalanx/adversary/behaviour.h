@@ -21,13 +21,13 @@
 #include <string_view>
 #include <vector>
 
+#include "phalanx.pb.h"
 #include "phalanx/base/result.h"
 #include "phalanx/crypto/keys.h"
 #include "phalanx/crypto/sign.h"
 #include "phalanx/net/rng.h"
 #include "phalanx/net/transport.h"
 #include "phalanx/pbft/types.h"
-#include "phalanx.pb.h"
 
 namespace phalanx::adversary {
 

@@ -12,8 +12,9 @@
 // order actions.h prescribes, and nothing of the protocol is re-implemented here.
 //
 // Node ids: replicas 0..n-1, clients n..n+m-1, then the twins (see `twins`), one node
-// each. Each client runs a closed loop of `requests_per_client` KV puts. Every execution, state transfer, submission, accepted
-// result and accusation is recorded in a History for the checker (checker.h).
+// each. Each client runs a closed loop of `requests_per_client` KV puts. Every execution, state
+// transfer, submission, accepted result and accusation is recorded in a History for the checker
+// (checker.h).
 //
 // Each node reads its own clock: simulated time plus a per-node offset drawn from the
 // seed, so no core can get away with comparing instants across nodes. A node's clock
@@ -126,6 +127,18 @@ struct SimClusterOptions {
   // Record up to this many TraceEvents (messages, faults, replica events), for a message
   // sequence chart of the run; 0: none.
   std::size_t trace_limit = 0;
+  // Processing time (simulated): a replica handles one message or timer at a time and is
+  // busy for its cost; what arrives meanwhile waits. All zero (the default): processing
+  // is free, as the other tests assume. Throughput comparisons under floods turn it on,
+  // or a flood of messages would cost nothing.
+  struct Cpu {
+    pbft::Instant per_message = 0;  // every delivery and timer step
+    pbft::Instant per_kib = 0;      // per KiB of a delivered message (decoding, hashing)
+    pbft::Instant per_verify = 0;   // a delivery that passed the edge (its signature checked)
+    pbft::Instant per_sign = 0;     // each message a step sends (signed once, however many copies)
+    bool enabled() const { return per_message + per_kib + per_verify + per_sign > 0; }
+  };
+  Cpu cpu;
 };
 
 // One thing that happened in a run, for a message sequence chart (report.h).
@@ -171,9 +184,10 @@ struct HarnessCounters {
   std::uint64_t byzantine_changed = 0;    // messages a Behaviour replaced or dropped
   std::uint64_t byzantine_made = 0;       // messages a Behaviour sent of its own (on_tick)
   std::map<std::string, std::uint64_t> dropped_by_core;  // kDroppedMessage events, by reason
-  std::uint64_t held_while_paused = 0;    // deliveries held for a paused replica
-  std::uint64_t held_overflow = 0;        // ... and lost because its buffer was full
-  std::uint64_t client_broadcasts = 0;    // retries: requests a client sent again to every replica
+  std::uint64_t held_while_paused = 0;                   // deliveries held for a paused replica
+  std::uint64_t held_overflow = 0;                       // ... and lost because its buffer was full
+  std::uint64_t waited_for_cpu = 0;     // deliveries and timers that found their replica busy
+  std::uint64_t client_broadcasts = 0;  // retries: requests a client sent again to every replica
   std::uint64_t executed_batches = 0;
   std::uint64_t view_changes_started = 0;
   std::uint64_t state_transfers = 0;
@@ -288,7 +302,7 @@ class SimCluster {
   void restart_amnesiac(pbft::ReplicaId id);
 
   // Clocks (see the top of this file). `node` is any node: replica, client or twin.
-  void set_clock_rate(net::NodeId node, double rate);     // 1.0: true time; 1.1: 10% fast
+  void set_clock_rate(net::NodeId node, double rate);  // 1.0: true time; 1.1: 10% fast
   void jump_clock(net::NodeId node, pbft::Instant forward);
   pbft::Instant local_now(net::NodeId node) const;
   // The node of replica `id`'s twin, if it has one.
@@ -363,7 +377,7 @@ class SimCluster {
   };
   static constexpr std::uint64_t kRateOne = 1'000'000;
 
-  bool is_replica(net::NodeId node) const;  // a replica or a twin
+  bool is_replica(net::NodeId node) const;          // a replica or a twin
   std::size_t instance_of(net::NodeId node) const;  // index into replicas_
   net::NodeId node_of_instance(std::size_t instance) const;
   ReplicaNode& instance(net::NodeId node) const;
@@ -382,6 +396,10 @@ class SimCluster {
   Step step_once(pbft::Instant limit);
 
   void deliver(const net::Delivery& delivery);
+  bool busy(net::NodeId node) const;  // processing (SimClusterOptions::cpu)
+  void wait_for_cpu(net::NodeId node, std::optional<net::Delivery> delivery);
+  void drain_cpu_queue(net::NodeId node);
+  void charge(net::NodeId node, pbft::Instant cost);
   void hand_over(const net::Delivery& delivery);  // to a node that is up
   void begin_pause(pbft::ReplicaId id);
   void end_pause(pbft::ReplicaId id);
@@ -408,7 +426,7 @@ class SimCluster {
   pbft::Verifier verifier_;
   net::Rng rng_;
   net::SimNetwork network_;
-  net::Rng disk_rng_;                        // what a power cut keeps of unsynced bytes
+  net::Rng disk_rng_;          // what a power cut keeps of unsynced bytes
   std::vector<Clock> clocks_;  // by node
   // By instance: replica ids 0..n-1, then the twins in the order of twin_of_.
   std::vector<std::unique_ptr<ReplicaNode>> replicas_;
@@ -418,7 +436,7 @@ class SimCluster {
   std::map<crypto::PublicKey, net::NodeId> client_by_key_;
 
   bool started_ = false;
-  pbft::Instant now_ = 0;  // simulated time
+  pbft::Instant now_ = 0;                // simulated time
   pbft::Instant last_scheduled_at_ = 0;  // the latest change or action a test scheduled
   std::uint64_t next_order_ = 0;
   std::priority_queue<Wakeup, std::vector<Wakeup>, Later<Wakeup>> wakeups_;

@@ -56,7 +56,7 @@ std::vector<TwinsCase> enumerate_twins(const TwinsSpace& space);
 TwinsCase sample_twins(const TwinsSpace& space, net::Rng& rng);
 
 struct TwinsSettings {
-  std::uint64_t seed = 1;  // the network's randomness (latency within [1, 3] ms)
+  std::uint64_t seed = 1;        // the network's randomness (latency within [1, 3] ms)
   pbft::Instant round_ms = 400;  // above the first view-change timeout (300-500 ms)
   std::uint32_t clients = 1;
   // Spread over the rounds by the client's think time: requests arrive in every round.
