@@ -134,8 +134,9 @@ void History::record_accepted(const crypto::PublicKey& client, pbft::RequestId r
   accepted_[Key{client, request_id}] = result;
 }
 
-void History::record_accusation(pbft::ReplicaId accused, std::string what) {
-  accusations_.push_back(Accusation{accused, std::move(what)});
+void History::record_accusation(pbft::ReplicaId accused, std::string what,
+                                std::optional<pbft::ReplicaId> accuser) {
+  accusations_.push_back(Accusation{accused, std::move(what), accuser});
 }
 
 void History::mark_faulty(pbft::ReplicaId replica) {

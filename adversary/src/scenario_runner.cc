@@ -114,8 +114,6 @@ class NetworkFaults {
 // What the run saw that the result does not say: restarts refused, and who accused whom.
 struct Observations {
   std::vector<std::string> notes;
-  // By accusation (History::accusations()): the replica whose step made it, when known.
-  std::vector<std::optional<pbft::ReplicaId>> accusers;
   std::map<net::NodeId, std::vector<double>> clock_rates;  // in force, by node, in order
 };
 
@@ -242,13 +240,11 @@ void judge_liveness(const Scenario& scenario, const RunResult& result,
 }
 
 // S5 (scenario.h): every replica the scenario says must be caught was accused by a
-// replica that is correct (or whose identity the run could not tell).
-void judge_evidence(const Scenario& scenario, const SimCluster& cluster, const Observations& seen,
-                    SeedOutcome& outcome) {
+// replica that is correct.
+void judge_evidence(const Scenario& scenario, const SimCluster& cluster, SeedOutcome& outcome) {
   const auto& accusations = cluster.history().accusations();
   for (std::size_t i = 0; i < accusations.size(); ++i) {
-    std::optional<pbft::ReplicaId> accuser =
-        i < seen.accusers.size() ? seen.accusers[i] : std::nullopt;
+    std::optional<pbft::ReplicaId> accuser = accusations[i].accuser;
     if (!accuser || !cluster.history().faulty(*accuser))
       outcome.caught.insert(accusations[i].accused);
     if (outcome.evidence.size() < kEvidenceKeptMax)
@@ -319,16 +315,6 @@ SeedOutcome run_scenario(const Scenario& scenario, std::uint64_t seed,
   auto network = std::make_shared<NetworkFaults>(scenario);
   auto seen = std::make_shared<Observations>();
   for (const Fault& fault : scenario.faults) schedule_fault(cluster, fault, network, seen);
-  // Accusations are recorded while a replica's step is carried out, and the observer runs
-  // right after it: new ones are that replica's. A twin's steps are not observed, so with
-  // twins the accuser stays unknown.
-  const bool accusers_known = scenario.twins.empty();
-  cluster.set_step_observer(
-      [&cluster, seen, accusers_known](pbft::ReplicaId id, const pbft::Replica&) {
-        std::size_t made = cluster.history().accusations().size();
-        while (seen->accusers.size() < made)
-          seen->accusers.push_back(accusers_known ? std::optional(id) : std::nullopt);
-      });
 
   RunResult result = cluster.run();
 
@@ -345,7 +331,7 @@ SeedOutcome run_scenario(const Scenario& scenario, std::uint64_t seed,
     add(outcome, expect, scenario_property(found.property), to_string(found));
   }
   judge_liveness(scenario, result, cluster.completions(), outcome);
-  judge_evidence(scenario, cluster, *seen, outcome);
+  judge_evidence(scenario, cluster, outcome);
   judge(scenario, outcome);
 
   outcome.notes = std::move(seen->notes);

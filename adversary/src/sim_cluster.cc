@@ -543,7 +543,7 @@ void SimCluster::carry_out(net::NodeId node, const pbft::Actions& actions) {
   }
   for (const auto& evidence : actions.evidence) {
     ++counters_.evidence;
-    history_.record_accusation(evidence.replica, evidence.what);
+    history_.record_accusation(evidence.replica, evidence.what, id);
   }
 }
 

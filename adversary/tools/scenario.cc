@@ -2,6 +2,8 @@
 //
 //   phalanx-scenario run FILE... [--seeds N] [--seed S] [--report DIR] [--quiet]
 //   phalanx-scenario list FILE...
+//   phalanx-scenario twins [--rounds R] [--sample N] [--case I] [--quiet]
+//   phalanx-scenario list FILE...
 //
 // `run` plays every file over seeds 1..N (N: --seeds, else the file's `seeds`, capped by
 // the environment variable PHALANX_SIM_SEEDS when it is set), or over
@@ -22,6 +24,7 @@
 #include <iostream>
 
 #include "phalanx/adversary/report.h"
+#include "phalanx/adversary/twins.h"
 
 namespace {
 
@@ -236,6 +239,48 @@ int list(const std::vector<std::string>& files) {
   return failed ? 2 : 0;
 }
 
+// Twins (twins.h): every case of the enumerated space, or a sample of the larger one.
+int twins(std::uint32_t rounds, std::optional<std::uint64_t> sample,
+          std::optional<std::uint64_t> only, bool quiet) {
+  TwinsSpace space{4, rounds};
+  std::vector<std::pair<std::uint64_t, TwinsCase>> cases;
+  if (sample) {
+    for (std::uint64_t seed = 1; seed <= *sample; ++seed) {
+      if (only && seed != *only) continue;
+      net::Rng rng(seed);
+      cases.emplace_back(seed, sample_twins(space, rng));
+    }
+  } else {
+    auto all = enumerate_twins(space);
+    for (std::uint64_t index = 0; index < all.size(); ++index)
+      if (!only || index == *only) cases.emplace_back(index, std::move(all[index]));
+  }
+  Progress progress(quiet);
+  std::size_t failed = 0, caught = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& [id, twins_case] = cases[i];
+    TwinsSettings settings;
+    if (sample) settings.seed = id;
+    TwinsOutcome outcome = run_twins(twins_case, settings);
+    caught += outcome.evidence > 0;
+    progress.update(sample ? "twins (sampled)" : "twins", i + 1, cases.size());
+    if (outcome.passed) continue;
+    ++failed;
+    std::printf("FAILED %s %llu: %s\n  %s\n", sample ? "seed" : "case",
+                static_cast<unsigned long long>(id), twins_case.describe().c_str(),
+                outcome.run.summary().c_str());
+    for (const auto& violation : outcome.violations)
+      std::printf("  %s\n", to_string(violation).c_str());
+    std::printf("  replay: phalanx-scenario twins --rounds %u %s%llu\n", rounds,
+                sample ? ("--sample " + std::to_string(*sample) + " --case ").c_str() : "--case ",
+                static_cast<unsigned long long>(id));
+  }
+  std::printf("twins: %zu cases (%s, %u rounds), %zu failed, the twinned replica caught in %zu\n",
+              cases.size(), sample ? "sampled from every partition" : "every separating partition",
+              rounds, failed, caught);
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,6 +300,16 @@ int main(int argc, char** argv) {
   run_command->add_flag("--quiet", quiet, "no progress on stderr");
   auto* list_command = app.add_subcommand("list", "describe scenarios without running them");
   list_command->add_option("files", files, "scenario files (TOML)")->required();
+  std::uint32_t rounds = 3;
+  std::optional<std::uint64_t> sample, twins_case;
+  auto* twins_command =
+      app.add_subcommand("twins", "run Twins cases: every partition schedule, or a sample");
+  twins_command->add_option("--rounds", rounds, "rounds per case (default 3)")
+      ->check(CLI::Range(1, 6));
+  twins_command->add_option("--sample", sample,
+                            "N random cases of the larger space (any partition) instead");
+  twins_command->add_option("--case", twins_case, "run this case (index, or seed with --sample)");
+  twins_command->add_flag("--quiet", quiet, "no progress on stderr");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -262,5 +317,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (*list_command) return list(files);
+  if (*twins_command) return twins(rounds, sample, twins_case, quiet);
   return run(files, seeds, seed, report_dir, quiet);
 }

@@ -11,8 +11,10 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "phalanx/adversary/behaviour.h"
 #include "phalanx/adversary/report.h"
 
 namespace phalanx::adversary {
@@ -548,6 +550,50 @@ TEST(ScenarioReportTest, WritesJsonThatParsesAndAChartWithAnSvg) {
   EXPECT_NE(html.find("marker-end"), std::string::npos);     // message arrows
   EXPECT_LT(html.size(), 2'000'000u);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace phalanx::adversary
+
+// --- the scenario suite itself ------------------------------------------------------------
+
+namespace phalanx::adversary {
+namespace {
+
+// The suite in adversary/scenarios is what ctest runs (label `scenario`): at least 25
+// files, at least 5,000 seeded runs in all, every Byzantine behaviour and every kind of
+// fault in some file, and at least one file that expects a violation (more than f liars).
+TEST(ScenarioSuite, CoversEveryBehaviourAndFaultWithFiveThousandRuns) {
+  const std::filesystem::path dir =
+      std::filesystem::path(PHALANX_SOURCE_DIR) / "adversary/scenarios";
+  std::size_t files = 0;
+  std::uint64_t runs = 0;
+  bool expects_violation = false;
+  bool has_twins = false;
+  std::set<std::string> behaviours;
+  std::set<Fault::Kind> faults;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    auto scenario = load_scenario(entry.path().string());
+    ASSERT_TRUE(scenario.ok()) << scenario.error().message;
+    ++files;
+    runs += scenario.value().seeds;
+    expects_violation |= scenario.value().expect.outcome == Expectation::Outcome::kViolation;
+    has_twins |= !scenario.value().twins.empty();
+    for (const auto& byzantine : scenario.value().byzantine) behaviours.insert(byzantine.behaviour);
+    for (const auto& fault : scenario.value().faults) faults.insert(fault.kind);
+  }
+  EXPECT_GE(files, 25u);
+  EXPECT_GE(runs, 5000u);
+  EXPECT_TRUE(expects_violation);
+  EXPECT_TRUE(has_twins);
+  for (auto name : behaviour_names())
+    EXPECT_TRUE(behaviours.count(std::string(name))) << "no scenario uses behaviour " << name;
+  for (auto kind :
+       {Fault::Kind::kPartition, Fault::Kind::kIsolate, Fault::Kind::kCut, Fault::Kind::kLink,
+        Fault::Kind::kCrash, Fault::Kind::kPause, Fault::Kind::kRejoin, Fault::Kind::kAmnesia,
+        Fault::Kind::kClockRate, Fault::Kind::kClockJump})
+    EXPECT_TRUE(faults.count(kind)) << "no scenario has a fault of kind " << to_string(kind);
 }
 
 }  // namespace

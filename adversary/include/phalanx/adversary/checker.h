@@ -112,6 +112,7 @@ class History {
   struct Accusation {
     pbft::ReplicaId accused = 0;
     std::string what;
+    std::optional<pbft::ReplicaId> accuser;  // the replica that holds the proof, if known
     bool operator==(const Accusation&) const = default;
   };
 
@@ -130,7 +131,8 @@ class History {
                         const crypto::Digest& payload_digest);
   void record_accepted(const crypto::PublicKey& client, pbft::RequestId request_id,
                        const Bytes& result);
-  void record_accusation(pbft::ReplicaId accused, std::string what);
+  void record_accusation(pbft::ReplicaId accused, std::string what,
+                         std::optional<pbft::ReplicaId> accuser = std::nullopt);
   // Faulty replicas are exempt from every check (their claims are not trusted).
   void mark_faulty(pbft::ReplicaId replica);
 
