@@ -3,7 +3,6 @@
 //   phalanx-scenario run FILE... [--seeds N] [--seed S] [--report DIR] [--quiet]
 //   phalanx-scenario list FILE...
 //   phalanx-scenario twins [--rounds R] [--sample N] [--case I] [--quiet]
-//   phalanx-scenario list FILE...
 //
 // `run` plays every file over seeds 1..N (N: --seeds, else the file's `seeds`, capped by
 // the environment variable PHALANX_SIM_SEEDS when it is set), or over
