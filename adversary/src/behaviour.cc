@@ -37,6 +37,7 @@ constexpr Entry kBehaviours[] = {
     {"slow", "holds each pre-prepare it sends as the primary for a while", &make_slow},
     {"corrupt", "changes a random byte of some messages after signing", &make_corrupt},
     {"flood", "floods the others with junk bytes and valid but useless messages", &make_flood},
+    {"run-ahead", "as primary, also proposes far above the high watermark", &make_run_ahead},
 };
 }  // namespace
 

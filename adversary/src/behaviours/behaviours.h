@@ -33,6 +33,7 @@ Result<std::unique_ptr<Behaviour>> make_selective(BehaviourContext context);
 Result<std::unique_ptr<Behaviour>> make_slow(BehaviourContext context);
 Result<std::unique_ptr<Behaviour>> make_corrupt(BehaviourContext context);
 Result<std::unique_ptr<Behaviour>> make_flood(BehaviourContext context);
+Result<std::unique_ptr<Behaviour>> make_run_ahead(BehaviourContext context);
 
 namespace behaviours {
 

@@ -9,6 +9,12 @@
 // Messages it relays for others (a retransmitted pre-prepare of the primary) pass
 // unchanged: it cannot sign them.
 //
+// Two cruder lies, for the checks that must catch them (scripts/mutation-check plants the
+// bugs they would exploit): digest=keep gives side B's pre-prepare the original batch's
+// digest over the alternative requests (the edge's batch-digest check refuses it), and
+// primary_votes=true makes a primary also send side B a PREPARE for its story (a primary's
+// pre-prepare stands for its vote; a backup must not count a PREPARE from it, PBFT 4.2).
+//
 // One such replica is within f: any two quorums of 2f+1 share a correct replica, which
 // votes for one story only, so the two stories cannot both commit (PBFT 4.2). Two replicas
 // running it with the same side B (f+1: the primary and a backup) can make each side
@@ -30,6 +36,8 @@ class Equivocate final : public Behaviour {
   struct Config {
     std::set<pbft::ReplicaId> side_b;
     std::set<std::string> what;  // pre-prepare, prepare, commit, checkpoint
+    bool keep_digest = false;    // digest=keep
+    bool primary_votes = false;
   };
 
   Equivocate(BehaviourContext context, Config config)
@@ -46,7 +54,11 @@ class Equivocate final : public Behaviour {
     if (lied_about_ != bytes) {
       lied_about_ = bytes;
       lie_ = conflicting(envelope);
+      vote_ = lie_ && config_.primary_votes && envelope.kind() == wire::PRE_PREPARE
+                  ? primary_prepare(*lie_)
+                  : nullptr;
     }
+    if (vote_) return {{lie_}, {vote_}};
     return {{lie_ ? lie_ : bytes}};
   }
 
@@ -80,6 +92,7 @@ class Equivocate final : public Behaviour {
         if (!batch) return nullptr;
         auto other = behaviours::alternative(*batch);
         if (!other) return nullptr;
+        if (config_.keep_digest) other->set_digest(batch->digest());
         return reseal(wire::PRE_PREPARE, pbft::encode(*other));
       }
       case wire::PREPARE:
@@ -110,6 +123,19 @@ class Equivocate final : public Behaviour {
     return reseal(kind, pbft::encode(*ballot));
   }
 
+  // The PREPARE a primary must not send: for the pre-prepare side B got.
+  net::SharedBytes primary_prepare(const Bytes& pre_prepare_envelope) {
+    wire::Envelope envelope;
+    if (!envelope.ParseFromString(pre_prepare_envelope)) return nullptr;
+    auto batch = behaviours::parse<wire::PrePrepare>(envelope.payload());
+    if (!batch) return nullptr;
+    wire::Prepare prepare;
+    prepare.set_view(batch->view());
+    prepare.set_seq(batch->seq());
+    prepare.set_digest(batch->digest());
+    return reseal(wire::PREPARE, pbft::encode(prepare));
+  }
+
   void learn(const wire::Envelope& envelope) {
     if (envelope.kind() != wire::PRE_PREPARE) return;
     auto batch = behaviours::parse<wire::PrePrepare>(envelope.payload());
@@ -129,6 +155,7 @@ class Equivocate final : public Behaviour {
   std::deque<Bytes> learnt_;             // the keys of alternatives_, oldest first
   net::SharedBytes lied_about_;          // the last message of the core lied about ...
   net::SharedBytes lie_;                 // ... and the lie (null: none)
+  net::SharedBytes vote_;                // primary_votes: the PREPARE that goes with it
 };
 
 }  // namespace
@@ -143,7 +170,9 @@ Result<std::unique_ptr<Behaviour>> make_equivocate(BehaviourContext context) {
   behaviours::Params params(context);
   Equivocate::Config config{
       params.replicas("side_b", upper_half),
-      params.subset("what", {"pre-prepare", "prepare", "commit", "checkpoint"})};
+      params.subset("what", {"pre-prepare", "prepare", "commit", "checkpoint"}),
+      params.choice("digest", "honest", {"honest", "keep"}) == "keep",
+      params.flag("primary_votes", false)};
   if (auto error = params.error()) return *error;
   return std::unique_ptr<Behaviour>(
       std::make_unique<Equivocate>(std::move(context), std::move(config)));

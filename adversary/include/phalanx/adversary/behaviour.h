@@ -101,7 +101,10 @@ class Behaviour {
 //                    reversed, or the null batch for one request), PREPAREs and COMMITs for
 //                    it, CHECKPOINTs of another state; the others get the honest ones.
 //                    side_b=IDS (default: the upper half of the other replicas),
-//                    what=pre-prepare,prepare,commit,checkpoint (default: all four)
+//                    what=pre-prepare,prepare,commit,checkpoint (default: all four),
+//                    digest=honest|keep (keep: side B's pre-prepare carries the original
+//                    digest over other requests), primary_votes=true|false (false: as
+//                    primary, also send side B a PREPARE for its story)
 //   forge            forgeries the edge must reject, to a random peer, besides its honest
 //                    messages. mode=impersonate|bad-signature|tamper|fake-certificate|
 //                    client-request|other-cluster (required), per_second=N (200),
@@ -121,6 +124,8 @@ class Behaviour {
 //   flood            per_second=N (2000) messages to every other replica, of
 //                    mix=junk,useless (both): random bytes up to 4 KiB, and valid STATUS,
 //                    CHECKPOINT and FETCH_STATE messages no protocol step can use
+//   run-ahead        as primary, besides each PRE-PREPARE, a validly signed copy for the
+//                    sequence number ahead=N (10000) further on: above the high watermark
 std::vector<std::string_view> behaviour_names();
 Result<std::unique_ptr<Behaviour>> make_behaviour(std::string_view name, BehaviourContext context);
 
