@@ -35,21 +35,6 @@ std::size_t line_of(const toml::key& key) {
   return key.source().begin.line;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string number_text(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", value);
@@ -64,17 +49,8 @@ std::string joined(const std::vector<std::string_view>& words) {
 
 // "unknown key 'x' (did you mean 'y'?)", or the known keys when none is close.
 std::string unknown_key(std::string_view key, const std::vector<std::string_view>& known) {
-  std::string_view best;
-  std::size_t best_distance = 3;  // near misses only: typos, not other words
-  for (std::string_view candidate : known) {
-    // A unit left out ("until" for "until_ms") is as near as a typo.
-    std::size_t distance =
-        key.size() >= 2 && candidate.starts_with(key) ? 1 : edit_distance(key, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
+  // A unit left out ("until" for "until_ms") is as near as a typo.
+  std::string_view best = pbft::closest_word(key, known, /*prefix_is_near=*/true);
   std::string text = "unknown key '" + std::string(key) + "'";
   if (!best.empty()) return text + " (did you mean '" + std::string(best) + "'?)";
   return text + " (known keys: " + joined(known) + ")";
@@ -759,21 +735,10 @@ class Reader {
 }  // namespace
 
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source_name) {
+  auto parsed = pbft::parse_toml_file(text, source_name, kScenarioFileBytesMax);
+  if (!parsed.ok()) return parsed.error();
+  const toml::table& root = parsed.value();
   Problems problems(source_name);
-  if (text.size() > kScenarioFileBytesMax) {
-    problems.add(0, "file is " + std::to_string(text.size()) + " bytes, more than the limit of " +
-                        std::to_string(kScenarioFileBytesMax));
-    return Error{problems.joined()};
-  }
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& error) {
-    const toml::source_position& at = error.source().begin;
-    return Error{std::string(source_name) + ":" + std::to_string(at.line) + ":" +
-                 std::to_string(at.column) +
-                 ": TOML syntax error: " + std::string(error.description())};
-  }
   Scenario scenario;
   scenario.source = std::string(source_name);
   Reader reader(problems, scenario);

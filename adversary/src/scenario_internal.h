@@ -8,23 +8,11 @@
 #include <vector>
 
 #include "phalanx/adversary/scenario.h"
+#include "phalanx/pbft/toml_file.h"
 
 namespace phalanx::adversary::scenario_detail {
 
-// Collects "<source>:<line>: <text>" (or "<source>: <text>" without a line), and gives
-// them back in the order of the file, those about the whole file first.
-class Problems {
- public:
-  explicit Problems(std::string_view source) : source_(source) {}
-  void add(std::size_t line, std::string text) { problems_.emplace_back(line, std::move(text)); }
-  bool empty() const { return problems_.empty(); }
-  std::size_t size() const { return problems_.size(); }
-  std::string joined() const;
-
- private:
-  std::string source_;
-  std::vector<std::pair<std::size_t, std::string>> problems_;  // (line, text)
-};
+using Problems = pbft::FileProblems;
 
 // One kind of [[fault]]: its name in the file and the keys it takes.
 struct FaultKindInfo {

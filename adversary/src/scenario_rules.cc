@@ -23,18 +23,6 @@ std::string replica_names(const std::set<pbft::ReplicaId>& ids) {
 
 namespace scenario_detail {
 
-std::string Problems::joined() const {
-  auto sorted = problems_;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string text;
-  for (const auto& [line, problem] : sorted) {
-    if (!text.empty()) text += '\n';
-    text += source_ + (line == 0 ? "" : ":" + std::to_string(line)) + ": " + problem;
-  }
-  return text;
-}
-
 const std::vector<FaultKindInfo>& fault_kinds() {
   static const std::vector<FaultKindInfo> kinds = {
       {"partition", Fault::Kind::kPartition, {"groups", "until_ms"}, {"groups"}},

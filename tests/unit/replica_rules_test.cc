@@ -143,8 +143,8 @@ TEST_F(ReplicaRules, ExecutedRequestIsAnsweredFromTheClientTableNotReExecuted) {
 TEST_F(ReplicaRules, RequestWithABadClientSignatureIsNeverExecuted) {
   auto forged = cluster_.request(0, 1, examples::kv::put("a", "1"));
   forged.mutable_signature()->at(0) ^= 1;
-  auto alone = pbft::open_envelope(pbft::encode(forged), cluster_.verifier(),
-                                   pbft::Audience::kReplica);
+  auto alone =
+      pbft::open_envelope(pbft::encode(forged), cluster_.verifier(), pbft::Audience::kReplica);
   EXPECT_EQ(alone.rejection, pbft::Rejection::kBadSignature);
 
   auto body = cluster_.pre_prepare(0, 1, {forged});
@@ -186,6 +186,36 @@ TEST_F(ReplicaRules, StableCheckpointDiscardsTheLogBelowIt) {
   deliver(cluster_.message(2, wire::CHECKPOINT, second));
   EXPECT_EQ(replica_.status().stable_seq, 8u);
   EXPECT_EQ(replica_.status().log_slots, 4u) << "slots 5-8 kept, 1-4 gone";
+}
+
+// A VIEW-CHANGE carries its prepared batches whole; one too large for the wire cannot
+// reach the peers, and that view change cannot complete. The replica says so (an event
+// the node logs as an error) instead of stalling in silence.
+TEST(ReplicaLimits, ViewChangeLargerThanTheWireLimitIsReported) {
+  TestCluster cluster;
+  examples::KvApplication app;
+  pbft::ReplicaSetup setup = cluster.setup(1);
+  setup.verifier.limits.envelope_bytes_max = 6000;  // as this replica's peers would refuse
+  pbft::Replica replica(std::move(setup), app, 0);
+  pbft::Instant now = 0;
+  for (pbft::Seq seq = 1; seq <= 2; ++seq) {  // two prepared batches of ~3 KB each
+    auto body = cluster.pre_prepare(
+        0, seq, {cluster.request(0, seq, examples::kv::put("k", std::string(3000, 'x')))});
+    replica.on_message(cluster.message(0, wire::PRE_PREPARE, body), ++now);
+    replica.on_message(
+        cluster.message(2, wire::PREPARE, TestCluster::vote<wire::Prepare>(0, seq, body.digest())),
+        ++now);
+  }
+  Actions actions = replica.on_tick(now + 60 * pbft::kSecond);  // the request timer fires
+  ASSERT_EQ(count_sent(actions, wire::VIEW_CHANGE), 1u);
+  bool reported = false;
+  for (const auto& event : actions.events)
+    if (event.type == pbft::Event::Type::kMessageTooLarge) {
+      reported = true;
+      EXPECT_GT(event.value, 6000u);
+      EXPECT_NE(event.detail.find("VIEW_CHANGE"), std::string::npos) << event.detail;
+    }
+  EXPECT_TRUE(reported) << "an oversized VIEW-CHANGE went out unreported";
 }
 
 }  // namespace

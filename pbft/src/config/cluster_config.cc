@@ -38,7 +38,7 @@ std::size_t line_of(const toml::key& key) {
 std::string unknown_key(std::string_view where, std::string_view key,
                         std::span<const std::string_view> known) {
   std::string text = std::string(where) + ": unknown key '" + std::string(key) + "'";
-  std::string_view suggestion = config_detail::closest(key, known);
+  std::string_view suggestion = closest_word(key, known);
   if (!suggestion.empty()) {
     text += " (did you mean '" + std::string(suggestion) + "'?)";
   } else {
@@ -273,21 +273,10 @@ const ClientEntry* ClusterConfig::find_client(std::string_view name) const {
 
 Result<ClusterConfig> parse_cluster_config(std::string_view text, std::string_view source_name,
                                            std::string_view base_dir) {
+  auto parsed = parse_toml_file(text, source_name, kClusterFileBytesMax);
+  if (!parsed.ok()) return parsed.error();
+  const toml::table& root = parsed.value();
   Problems problems(source_name);
-  if (text.size() > kClusterFileBytesMax) {
-    problems.add(0, "file is " + std::to_string(text.size()) + " bytes, more than the limit of " +
-                        std::to_string(kClusterFileBytesMax));
-    return Error{problems.joined()};
-  }
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& error) {
-    const toml::source_position& at = error.source().begin;
-    return Error{std::string(source_name) + ":" + std::to_string(at.line) + ":" +
-                 std::to_string(at.column) +
-                 ": TOML syntax error: " + std::string(error.description())};
-  }
   Draft draft;
   read_top_level(root, draft, problems);
   config_detail::validate(draft, problems);

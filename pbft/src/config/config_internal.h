@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "phalanx/pbft/config.h"
+#include "phalanx/pbft/toml_file.h"
 
 namespace phalanx::pbft::config_detail {
 
@@ -70,20 +71,7 @@ struct Draft {
   ClientOptions client_options;
 };
 
-// Collects problems as "<source>:<line>: <text>" (or "<source>: <text>" without a line),
-// and gives them back in the order of the file: those about the whole file first.
-class Problems {
- public:
-  explicit Problems(std::string_view source) : source_(source) {}
-  void add(std::size_t line, const std::string& text);
-  bool empty() const { return problems_.empty(); }
-  std::vector<std::string> lines() const;
-  std::string joined() const;
-
- private:
-  std::string source_;
-  std::vector<std::pair<std::size_t, std::string>> problems_;  // (line, text)
-};
+using Problems = FileProblems;
 
 // Every rule that is not about the file's syntax or types (see config.h).
 void validate(const Draft& draft, Problems& problems);
@@ -93,8 +81,5 @@ Draft draft_of(const ClusterConfig& config);
 // "replica 2", or "[[replica]] #3" while its id is unknown.
 std::string label(const ReplicaDraft& replica);
 std::string label(const ClientDraft& client);
-
-// The known word closest to `word`, for "did you mean ...?"; empty when none is close.
-std::string_view closest(std::string_view word, std::span<const std::string_view> known);
 
 }  // namespace phalanx::pbft::config_detail

@@ -24,7 +24,7 @@ constexpr std::uint64_t kOne = 1;
 constexpr std::uint64_t kMs = kMillisecond;
 constexpr std::uint64_t kHourMs = 3'600'000;
 
-const std::array<OptionField<ReplicaOptions>, 14> kReplicaFields = {
+const std::array<OptionField<ReplicaOptions>, 18> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, checkpoint_interval, "checkpoint_interval", kOne, 1, 1 << 20),
     PHALANX_OPTION(ReplicaOptions, window_checkpoints, "window_checkpoints", kOne, 2, 64),
     PHALANX_OPTION(ReplicaOptions, batch_requests_max, "batch_requests_max", kOne, 1,
@@ -35,8 +35,7 @@ const std::array<OptionField<ReplicaOptions>, 14> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, state_fetch_timeout, "state_fetch_timeout_ms", kMs, 1, kHourMs),
     PHALANX_OPTION(ReplicaOptions, state_chunk_bytes, "state_chunk_bytes", kOne, 1024,
                    WireLimits{}.chunk_bytes_max),
-    PHALANX_OPTION(ReplicaOptions, state_chunks_in_flight, "state_chunks_in_flight", kOne, 1,
-                   1024),
+    PHALANX_OPTION(ReplicaOptions, state_chunks_in_flight, "state_chunks_in_flight", kOne, 1, 1024),
     PHALANX_OPTION(ReplicaOptions, pending_requests_max, "pending_requests_max", kOne, 1,
                    10'000'000),
     PHALANX_OPTION(ReplicaOptions, client_table_max, "client_table_max", kOne, 1, 100'000'000),
@@ -45,6 +44,12 @@ const std::array<OptionField<ReplicaOptions>, 14> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, view_timeout_floor, "view_timeout_floor_ms", kMs, 1, kHourMs),
     PHALANX_OPTION(ReplicaOptions, view_timeout_ceiling, "view_timeout_ceiling_ms", kMs, 1,
                    kHourMs),
+    PHALANX_OPTION(ReplicaOptions, slow_primary_factor, "slow_primary_factor", kOne, 0, 1000),
+    PHALANX_OPTION(ReplicaOptions, slow_primary_samples, "slow_primary_samples", kOne, 1,
+                   1'000'000),
+    PHALANX_OPTION(ReplicaOptions, slow_primary_delay_min, "slow_primary_delay_min_ms", kMs, 0,
+                   kHourMs),
+    PHALANX_OPTION(ReplicaOptions, request_relay_delay, "request_relay_delay_ms", kMs, 0, kHourMs),
 };
 
 const std::array<OptionField<ClientOptions>, 2> kClientFields = {
@@ -53,21 +58,6 @@ const std::array<OptionField<ClientOptions>, 2> kClientFields = {
 };
 
 #undef PHALANX_OPTION
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // "replica 0 (line 6)": an entry as another problem refers to it.
 template <typename Entry>
@@ -287,32 +277,6 @@ std::span<const OptionField<ClientOptions>> client_option_fields() {
   return kClientFields;
 }
 
-void Problems::add(std::size_t line, const std::string& text) {
-  if (line == 0) {
-    problems_.emplace_back(line, source_ + ": " + text);
-  } else {
-    problems_.emplace_back(line, source_ + ":" + std::to_string(line) + ": " + text);
-  }
-}
-
-std::vector<std::string> Problems::lines() const {
-  auto sorted = problems_;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> lines;
-  for (auto& problem : sorted) lines.push_back(std::move(problem.second));
-  return lines;
-}
-
-std::string Problems::joined() const {
-  std::string text;
-  for (const std::string& line : lines()) {
-    if (!text.empty()) text += '\n';
-    text += line;
-  }
-  return text;
-}
-
 std::string label(const ReplicaDraft& replica) {
   if (replica.has_id) return "replica " + std::to_string(replica.entry.id);
   return "[[replica]] #" + std::to_string(replica.position);
@@ -321,19 +285,6 @@ std::string label(const ReplicaDraft& replica) {
 std::string label(const ClientDraft& client) {
   if (client.has_name && !client.entry.name.empty()) return "client '" + client.entry.name + "'";
   return "[[client]] #" + std::to_string(client.position);
-}
-
-std::string_view closest(std::string_view word, std::span<const std::string_view> known) {
-  std::string_view best;
-  std::size_t best_distance = 3;  // suggest only near misses: typos, not other words
-  for (std::string_view candidate : known) {
-    std::size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
 }
 
 void validate(const Draft& draft, Problems& problems) {

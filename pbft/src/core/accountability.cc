@@ -30,7 +30,7 @@ void Replica::Core::note_equivocation(std::optional<core::Equivocation> equivoca
   send(equivocation->second, std::nullopt);
   if (!may_vote() || is_primary()) return;
   drop("the primary equivocated: view change");
-  start_view_change(view_ + 1);
+  start_view_change(view_ + 1, "the primary equivocated");
 }
 
 // A message as it arrived: its slot is in the body, already decoded.

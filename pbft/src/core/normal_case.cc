@@ -199,7 +199,7 @@ void Replica::Core::watch_primary() {
   if (view_changing_ || is_primary() || !may_vote() || catching_up()) return;
   if (!monitor_.primary_too_slow()) return;
   drop("primary too slow to propose: view change");
-  start_view_change(view_ + 1);
+  start_view_change(view_ + 1, "primary too slow to propose");
 }
 
 namespace {

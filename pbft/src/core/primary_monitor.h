@@ -17,9 +17,12 @@
 // The primary is suspected when, over at least `slow_primary_samples` requests in this
 // view, the smoothed proposal delay exceeds `slow_primary_factor` times the smoothed
 // prepare delay plus the batch delay, and also `slow_primary_delay_min` (so that jitter
-// at microsecond scales never trips it). Each suspicion doubles the factor for the views
-// that follow (up to 8x), so that a cluster whose load, not its primary, is slow does not
-// change views for ever; a view with a healthy primary halves it back.
+// at microsecond scales never trips it) and a quarter of `view_timeout_floor`: an operator
+// who raised the floor because the cluster stalls that long now and then (a checkpoint of
+// a large state, say) has told us stalls of that size are no sign of a faulty primary. Each
+// suspicion doubles the factor for the views that follow (up to 8x), so that a cluster whose load,
+// not its primary, is slow does not change views for ever; a view with a healthy primary halves it
+// back.
 //
 // Thread-safety: none (part of the core).
 
@@ -36,7 +39,7 @@ class PrimaryMonitor {
   explicit PrimaryMonitor(const ReplicaOptions& options)
       : factor_(options.slow_primary_factor),
         samples_min_(options.slow_primary_samples),
-        delay_min_(options.slow_primary_delay_min),
+        delay_min_(std::max(options.slow_primary_delay_min, options.view_timeout_floor / 4)),
         batch_delay_(options.batch_delay_max) {}
 
   bool enabled() const { return factor_ > 0; }

@@ -201,6 +201,13 @@ core::EnvelopePtr Replica::Core::publish(wire::Kind kind, Bytes payload,
       "a rejoining replica signed a vote");
   auto envelope = sign(kind, std::move(payload));
   auto bytes = std::make_shared<const Bytes>(encode(*envelope));
+  if (bytes->size() > verifier_.limits.envelope_bytes_max)
+    // A VIEW-CHANGE or NEW-VIEW carries whole batches: with large requests and a long log
+    // above the stable checkpoint it outgrows the limit, and that view change cannot
+    // complete (docs/protocol.md, "Large requests"). Say so loudly rather than stall.
+    event(Event::Type::kMessageTooLarge, bytes->size(),
+          std::string(wire::Kind_Name(kind)) + " exceeds the limit of " +
+              std::to_string(verifier_.limits.envelope_bytes_max) + " bytes");
   persist(DurableRecord::Type::kSigned, bytes);
   send_bytes(kind, std::move(bytes), to);
   return envelope;

@@ -169,7 +169,7 @@ class Replica::Core {
   Bytes checkpoint_state() const;
 
   // --- view_change.cc -----------------------------------------------------------------
-  void start_view_change(View new_view);
+  void start_view_change(View new_view, std::string_view reason);
   void on_view_change(const Message& message);
   void on_new_view(const Message& message);
   void store_view_change(ReplicaId sender, ViewChangeRecord record);

@@ -53,17 +53,18 @@ void Replica::Core::on_view_timer() {
     return;
   }
   timeouts_.on_view_failed();  // the next attempt waits twice as long
-  start_view_change(view_ + 1);
+  start_view_change(view_ + 1,
+                    view_changing_ ? "no new view in time" : "a request waited too long");
 }
 
 // --- sending VIEW-CHANGE ----------------------------------------------------------------
 
-void Replica::Core::start_view_change(View new_view) {
+void Replica::Core::start_view_change(View new_view, std::string_view reason) {
   PHALANX_ASSERT(new_view > view_, "view changes only move forward");
   view_ = new_view;
   view_changing_ = true;
   view_timer_.reset();
-  event(Event::Type::kViewChangeStarted, new_view);
+  event(Event::Type::kViewChangeStarted, new_view, std::string(reason));
 
   wire::ViewChange view_change;
   view_change.set_new_view(new_view);
@@ -124,7 +125,7 @@ void Replica::Core::maybe_join_view_change() {
     if (above == 0) smallest = it->first;
     above += static_cast<std::uint32_t>(it->second.size());
   }
-  if (above >= quorums_.weak()) start_view_change(smallest);
+  if (above >= quorums_.weak()) start_view_change(smallest, "f+1 replicas asked for it");
 }
 
 // Wait for a NEW-VIEW only once 2f+1 replicas are in the change, so that a replica does
@@ -190,7 +191,7 @@ void Replica::Core::on_new_view(const Message& message) {
     if (view >= view_ && may_vote()) {
       view_ = view;  // so that the next view change targets view + 1
       timeouts_.on_view_failed();
-      start_view_change(view + 1);
+      start_view_change(view + 1, "the new view's re-proposals were wrong");
     }
     return;
   }

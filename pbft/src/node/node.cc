@@ -270,7 +270,9 @@ void Node::log_event(const pbft::Event& event) {
     default:
       break;
   }
-  auto level = event.type == Type::kStateDiverged ? spdlog::level::err : spdlog::level::info;
+  auto level = event.type == Type::kStateDiverged || event.type == Type::kMessageTooLarge
+                   ? spdlog::level::err
+                   : spdlog::level::info;
   log_->log(level, "{} value={}{}{}", pbft::to_string(event.type), event.value,
             event.detail.empty() ? "" : " ", event.detail);
 }

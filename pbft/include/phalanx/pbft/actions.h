@@ -64,12 +64,13 @@ struct Event {
     kCheckpointStable,
     kStateTransferStarted,
     kStateTransferDone,
-    kEvidence,        // a replica signed two conflicting messages (see Evidence)
-    kStateDiverged,   // 2f+1 certified a checkpoint digest other than ours
-    kRecovered,       // restarted from durable state; value: last executed seq
-    kRejoinHorizon,   // rejoining without durable state: votes resume at seq `value`
-    kRejoined,        // rejoining is over: this replica votes again
-    kDroppedMessage,  // valid signature but useless or out of place (counted)
+    kEvidence,         // a replica signed two conflicting messages (see Evidence)
+    kStateDiverged,    // 2f+1 certified a checkpoint digest other than ours
+    kRecovered,        // restarted from durable state; value: last executed seq
+    kRejoinHorizon,    // rejoining without durable state: votes resume at seq `value`
+    kRejoined,         // rejoining is over: this replica votes again
+    kDroppedMessage,   // valid signature but useless or out of place (counted)
+    kMessageTooLarge,  // this replica signed a message its peers will refuse (value: bytes)
   };
   Type type;
   std::uint64_t value = 0;  // view or seq, as the type says
@@ -101,6 +102,8 @@ inline std::string_view to_string(Event::Type type) {
       return "rejoining: votes resume at seq";
     case Event::Type::kRejoined:
       return "rejoined: voting again at seq";
+    case Event::Type::kMessageTooLarge:
+      return "message too large to send: bytes";
   }
   return "event";
 }
