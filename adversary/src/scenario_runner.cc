@@ -205,6 +205,8 @@ SimClusterOptions cluster_options(const Scenario& scenario, std::uint64_t seed,
   options.storage = scenario.storage;
   options.twins = scenario.twins;
   options.trace_limit = settings.trace_limit;
+  options.make_application = settings.make_application;
+  options.make_operation = settings.make_operation;
   return options;
 }
 

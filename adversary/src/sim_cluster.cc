@@ -140,8 +140,8 @@ SimCluster::SimCluster(SimClusterOptions options)
     PHALANX_ASSERT(node->storage->load().ok(), "a new simulated disk loads");
     pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
                              options_.replica_options};
-    node->replica =
-        std::make_unique<pbft::Replica>(std::move(setup), node->application, local_now(node->node));
+    node->replica = std::make_unique<pbft::Replica>(std::move(setup), new_application(*node),
+                                                    local_now(node->node));
     replicas_.push_back(std::move(node));
   }
   for (std::uint32_t index = 0; index < options_.clients; ++index) {
@@ -177,9 +177,23 @@ const pbft::Replica& SimCluster::replica(pbft::ReplicaId id) const {
   return *replicas_[id]->replica;
 }
 
-const examples::KvApplication& SimCluster::application(pbft::ReplicaId id) const {
+const pbft::Application& SimCluster::application(pbft::ReplicaId id) const {
   PHALANX_ASSERT(id < replicas_.size(), "replica id out of range");
-  return replicas_[id]->application;
+  return *replicas_[id]->application;
+}
+
+const examples::KvApplication& SimCluster::kv(pbft::ReplicaId id) const {
+  PHALANX_ASSERT(!options_.make_application, "kv(): this cluster runs another application");
+  return static_cast<const examples::KvApplication&>(application(id));
+}
+
+// A fresh application for `node` (a new replica, or one restarting: it recovers its state
+// from storage or from its peers, never from the old object).
+pbft::Application& SimCluster::new_application(ReplicaNode& node) {
+  node.application = options_.make_application ? options_.make_application()
+                                               : std::make_unique<examples::KvApplication>();
+  PHALANX_ASSERT(node.application != nullptr, "make_application returned no application");
+  return *node.application;
 }
 
 std::uint32_t SimCluster::client_node(std::uint32_t client_index) const {
@@ -605,15 +619,20 @@ void SimCluster::carry_out(std::uint32_t index, const pbft::ClientActions& actio
   }
 }
 
-// The closed loop: a client submits its next put as soon as the previous one completed.
+Bytes SimCluster::operation(std::uint32_t index, std::uint32_t number) const {
+  if (options_.make_operation) return options_.make_operation(index, number);
+  std::string key = "c" + std::to_string(index) + "-k" + std::to_string(number);
+  std::string value = "v" + std::to_string(number) + "-s" + std::to_string(options_.seed);
+  return examples::kv::put(key, value);
+}
+
+// The closed loop: a client submits its next request as soon as the previous one completed.
 void SimCluster::submit_next(std::uint32_t index) {
   ClientNode& client = *clients_[index];
   if (client.submitted == options_.requests_per_client || client.core->busy()) return;
   const std::uint32_t number = ++client.submitted;
-  std::string key = "c" + std::to_string(index) + "-k" + std::to_string(number);
-  std::string value = "v" + std::to_string(number) + "-s" + std::to_string(options_.seed);
   pbft::ClientActions actions =
-      client.core->submit(examples::kv::put(key, value), local_now(client_node(index)));
+      client.core->submit(operation(index, number), local_now(client_node(index)));
 
   // What the replicas will see: the id and payload digest of the signed request.
   PHALANX_ASSERT(!actions.send.empty(), "a submitted request is sent");

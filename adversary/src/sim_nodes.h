@@ -16,16 +16,16 @@ namespace phalanx::adversary {
 struct SimCluster::ReplicaNode {
   pbft::ReplicaId id = 0;  // the identity it signs as (a twin shares its replica's)
   net::NodeId node = 0;    // where it is on the network
-  examples::KvApplication application;
+  std::unique_ptr<pbft::Application> application;  // SimClusterOptions::make_application
   std::unique_ptr<pbft::Replica> replica;
   std::shared_ptr<storage::SimFileSystem> disk;  // log storage only
   std::unique_ptr<storage::Storage> storage;     // survives crashes, as a disk does
   std::optional<CrashPolicy> crash_while_persisting;
-  std::string refusal;             // why its storage last refused to load
+  std::string refusal;                   // why its storage last refused to load
   std::unique_ptr<Behaviour> behaviour;  // set: Byzantine
-  bool silent = false;             // silent from the start, or crashed since
-  std::uint32_t pauses = 0;        // pauses in force; it steps only at 0
-  std::deque<net::Delivery> held;  // delivered while paused, handed over on resume
+  bool silent = false;                   // silent from the start, or crashed since
+  std::uint32_t pauses = 0;              // pauses in force; it steps only at 0
+  std::deque<net::Delivery> held;        // delivered while paused, handed over on resume
   // Processing time (SimClusterOptions::cpu): busy until then; what came meanwhile (a
   // nullopt: a timer) waits in order.
   pbft::Instant busy_until = 0;

@@ -77,10 +77,11 @@ void SimCluster::schedule_restart(pbft::Instant at, pbft::ReplicaId id) {
   });
 }
 
-void SimCluster::rejoin(pbft::ReplicaId id) {
-  PHALANX_ASSERT(id < replicas_.size(), "only replicas rejoin");
+// A crashed replica's storage emptied, as `phalanx-replica --rejoin` (or a new disk) does.
+void SimCluster::discard_storage(pbft::ReplicaId id) {
+  PHALANX_ASSERT(id < replicas_.size(), "only replicas have storage");
   ReplicaNode& node = *replicas_[id];
-  PHALANX_ASSERT(node.silent, "only a crashed replica rejoins");
+  PHALANX_ASSERT(node.silent, "only a crashed replica loses its storage");
   if (node.disk) {
     auto discarded = storage::discard_state(*node.disk, "/replica-" + std::to_string(id));
     PHALANX_ASSERT(discarded.ok(), "a simulated disk failed to discard a directory");
@@ -90,21 +91,15 @@ void SimCluster::rejoin(pbft::ReplicaId id) {
   }
   auto loaded = node.storage->load();
   PHALANX_ASSERT(loaded.ok() && loaded.value().empty(), "a discarded storage loads empty");
+}
+
+void SimCluster::rejoin(pbft::ReplicaId id) {
+  discard_storage(id);
   start_replica(id, nullptr, true);
 }
 
 void SimCluster::restart_amnesiac(pbft::ReplicaId id) {
-  PHALANX_ASSERT(id < replicas_.size(), "only replicas restart");
-  ReplicaNode& node = *replicas_[id];
-  PHALANX_ASSERT(node.silent, "only a crashed replica restarts");
-  if (node.disk) {
-    auto discarded = storage::discard_state(*node.disk, "/replica-" + std::to_string(id));
-    PHALANX_ASSERT(discarded.ok(), "a simulated disk failed to discard a directory");
-    node.storage = open_log_storage(id, node.disk);
-  } else {
-    static_cast<storage::MemoryStorage&>(*node.storage).wipe();
-  }
-  PHALANX_ASSERT(node.storage->load().ok(), "a discarded storage loads");
+  discard_storage(id);
   history_.mark_faulty(id);  // it may contradict what it signed: Byzantine from now on
   start_replica(id, nullptr, false);
 }
@@ -113,11 +108,11 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
                                bool rejoin) {
   ReplicaNode& node = *replicas_[id];
   node.replica.reset();  // it borrows the application: gone first
-  node.application = examples::KvApplication();
   pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
                            options_.replica_options};
   setup.rejoin = rejoin;
-  node.replica = std::make_unique<pbft::Replica>(std::move(setup), node.application, local_now(id));
+  node.replica =
+      std::make_unique<pbft::Replica>(std::move(setup), new_application(node), local_now(id));
   node.silent = false;
   node.refusal.clear();
   ++(rejoin ? counters_.rejoins : counters_.restarts);

@@ -61,7 +61,7 @@ std::string check_final_states(const SimCluster& cluster, const RunResult& resul
     if (result.replicas[id].last_executed != furthest)
       return "replica " + std::to_string(id) + " stopped at seq " +
              std::to_string(result.replicas[id].last_executed) + " of " + std::to_string(furthest);
-    const auto& entries = cluster.application(id).entries();
+    const auto& entries = cluster.kv(id).entries();
     if (reference && entries != *reference)
       return "replica " + std::to_string(id) + " holds other entries than the others";
     reference = &entries;

@@ -100,7 +100,7 @@ TEST(NormalCase, SilentBackupDoesNotStopProgress) {
   EXPECT_EQ(result.replicas[3].last_executed, 0u);
   EXPECT_GT(result.harness.delivered_to_silent, 0u);
   for (pbft::ReplicaId id = 0; id < 3; ++id) {
-    EXPECT_EQ(cluster.application(id).entries().count("c2-k20"), 1u) << "replica " << id;
+    EXPECT_EQ(cluster.kv(id).entries().count("c2-k20"), 1u) << "replica " << id;
   }
 }
 

@@ -28,7 +28,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -171,6 +173,10 @@ struct RunSettings {
   // Record up to this many trace events (SimClusterOptions::trace_limit) for a chart;
   // 0: none (the fast default).
   std::size_t trace_limit = 0;
+  // Your own Application and client operations (SimClusterOptions has the details); unset:
+  // the key-value store and its puts.
+  std::function<std::unique_ptr<pbft::Application>()> make_application;
+  std::function<Bytes(std::uint32_t client, std::uint32_t number)> make_operation;
 };
 
 // One violation, by the scenario's property name.

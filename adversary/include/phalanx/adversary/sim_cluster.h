@@ -1,7 +1,8 @@
 #pragma once
 // adversary::SimCluster: a whole PBFT cluster in one thread, on simulated time.
 //
-// n pbft::Replica (each with its own examples::KvApplication) and m pbft::ClientCore talk
+// n pbft::Replica (each with its own Application: examples::KvApplication unless
+// SimClusterOptions::make_application says otherwise) and m pbft::ClientCore talk
 // over a net::SimNetwork. The run is a discrete-event loop: at each step the earliest of
 // (a scheduled fault change, a network delivery, a node's wake-up at its next_deadline())
 // happens; ties go in that order, and within a kind by the order they were scheduled. All
@@ -88,6 +89,9 @@
 #include "phalanx/storage/file_system.h"
 #include "phalanx/storage/storage.h"
 
+namespace phalanx::pbft {
+class Application;
+}
 namespace phalanx::examples {
 class KvApplication;
 }
@@ -102,6 +106,13 @@ struct SimClusterOptions {
   // A client waits this long (simulated) after a completion before its next request, so
   // that a short workload can span a schedule of faults. 0: at once (closed loop).
   pbft::Instant think_time = 0;
+  // The replicated application, built afresh for each replica (and at each restart); and
+  // the operation client `client` submits as its `number`-th request (from 1). Unset: the
+  // key-value store (examples::KvApplication) and puts "c<client>-k<number>" =
+  // "v<number>-s<seed>". The checker needs nothing application-specific: it compares what
+  // the replicas executed, in order, and what the clients accepted.
+  std::function<std::unique_ptr<pbft::Application>()> make_application;
+  std::function<Bytes(std::uint32_t client, std::uint32_t number)> make_operation;
   pbft::ReplicaOptions replica_options;
   pbft::ClientOptions client_options;
   net::LinkRule network;             // every link, at the start
@@ -342,7 +353,9 @@ class SimCluster {
   std::vector<Violation> check(const CheckOptions& options = {}) const;
   net::SimNetwork& network() { return network_; }
   const pbft::Replica& replica(pbft::ReplicaId id) const;
-  const examples::KvApplication& application(pbft::ReplicaId id) const;
+  const pbft::Application& application(pbft::ReplicaId id) const;
+  // The key-value store of replica `id`; only when make_application is unset.
+  const examples::KvApplication& kv(pbft::ReplicaId id) const;
   std::uint32_t client_node(std::uint32_t client_index) const;
 
  private:
@@ -412,6 +425,9 @@ class SimCluster {
   void record_history(pbft::ReplicaId id, const pbft::Actions& actions);
   void carry_out(std::uint32_t client_index, const pbft::ClientActions& actions);
   void submit_next(std::uint32_t client_index);
+  Bytes operation(std::uint32_t client_index, std::uint32_t number) const;
+  pbft::Application& new_application(ReplicaNode& node);
+  void discard_storage(pbft::ReplicaId id);
   void schedule_wakeup(net::NodeId node, pbft::Instant deadline_local);
   void send(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes);
   void transmit(net::NodeId from, net::NodeId to, const pbft::SharedBytes& bytes, bool byzantine);
