@@ -139,6 +139,10 @@ void History::record_accusation(pbft::ReplicaId accused, std::string what,
   accusations_.push_back(Accusation{accused, std::move(what), accuser});
 }
 
+void History::record_alarm(pbft::ReplicaId replica, std::string what) {
+  alarms_.emplace_back(replica, std::move(what));
+}
+
 void History::mark_faulty(pbft::ReplicaId replica) {
   PHALANX_ASSERT(replica < steps_.size(), "replica id out of range");
   faulty_.insert(replica);
@@ -185,8 +189,11 @@ class Checker {
     }
   }
 
-  // S1: the first correct replica to execute a seq fixes what every other one must have.
+  // S1: the first correct replica to execute a seq fixes what every other one must have;
+  // and no correct replica saw its state or a new view contradict what it committed.
   void check_agreement() {
+    for (const auto& [replica, what] : history_.alarms())
+      if (!history_.faulty(replica)) add(Property::kAgreement, replica_name(replica) + " " + what);
     std::map<pbft::Seq, std::pair<pbft::ReplicaId, const HistoryStep*>> first;
     for (pbft::ReplicaId replica = 0; replica < history_.replicas(); ++replica) {
       if (history_.faulty(replica)) continue;

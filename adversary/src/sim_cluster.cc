@@ -543,6 +543,8 @@ void SimCluster::carry_out(net::NodeId node, const pbft::Actions& actions) {
                    std::string(pbft::to_string(event.type)).c_str(),
                    static_cast<unsigned long long>(event.value), event.detail.c_str());
     if (event.type == pbft::Event::Type::kViewChangeStarted) ++counters_.view_changes_started;
+    if (event.type == pbft::Event::Type::kStateDiverged)
+      history_.record_alarm(id, "seq " + std::to_string(event.value) + ": " + event.detail);
     if (event.type == pbft::Event::Type::kDroppedMessage) {
       ++counters_.dropped_by_core[event.detail];
     } else if (trace_events_.size() < options_.trace_limit) {

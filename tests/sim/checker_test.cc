@@ -112,6 +112,19 @@ TEST(Checker, S1IgnoresFaultyReplicas) {
   EXPECT_TRUE(check(history).empty());
 }
 
+// A correct replica's safety alarm (a new view that drops a batch it committed, or a
+// state 2f+1 others certified differently) is S1, before any divergence shows; a faulty
+// replica's is not.
+TEST(Checker, S1SafetyAlarmOfACorrectReplicaIsReported) {
+  History history = clean_history();
+  history.record_alarm(1, "seq 3: the new view does not re-propose the batch committed here");
+  history.record_alarm(2, "seq 5: own state digest differs from the certified one");
+  history.mark_faulty(2);
+  auto violations = check(history);
+  ASSERT_TRUE(reports(violations, Property::kAgreement, "replica 1 seq 3")) << all(violations);
+  EXPECT_EQ(violations.size(), 1u) << all(violations);
+}
+
 TEST(Checker, S2GapIsReported) {
   History history = clean_history();
   history.record_executed(1, batch(5, {}));

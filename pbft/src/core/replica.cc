@@ -2,6 +2,8 @@
 // the protocol uses to sign, persist and send.
 #include "phalanx/pbft/replica.h"
 
+#include <set>
+
 #include "core/replica_core.h"
 
 namespace phalanx::pbft {
@@ -233,9 +235,9 @@ void Replica::Core::drop(std::string_view why) {
 void Replica::Core::report_evidence(ReplicaId replica, std::string what, const EnvelopePtr& first,
                                     const EnvelopePtr& second) {
   event(Event::Type::kEvidence, replica, what);
-  out_.evidence.push_back(Evidence{replica, std::move(what),
-                                   std::make_shared<const Bytes>(encode(*first)),
-                                   std::make_shared<const Bytes>(encode(*second))});
+  out_.evidence.push_back(
+      Evidence{replica, std::move(what), std::make_shared<const Bytes>(encode(*first)),
+               second ? std::make_shared<const Bytes>(encode(*second)) : nullptr});
 }
 
 // The first vote of a replica for a slot stands. A second, different one is evidence
@@ -254,6 +256,21 @@ core::Slot& Replica::Core::slot_at(Seq seq) {
 
 // --- invariants -----------------------------------------------------------------------
 
+namespace {
+// What our peers check of a prepared certificate in our VIEW-CHANGE (wire/validate.cc,
+// check_prepared), without the signatures: 2f PREPAREs from distinct backups, none from
+// the primary that signed the pre-prepare. One we would send and they would refuse is a
+// bug here, not in them.
+bool well_formed(const wire::PreparedCertificate& certificate, std::uint32_t f) {
+  std::set<std::uint32_t> senders;
+  for (const auto& prepare : certificate.prepares())
+    if (prepare.kind() != wire::PREPARE || prepare.sender() == certificate.pre_prepare().sender() ||
+        !senders.insert(prepare.sender()).second)
+      return false;
+  return senders.size() == 2 * f;
+}
+}  // namespace
+
 void Replica::Core::check_invariants() const {
   PHALANX_ASSERT(log_.size() <= 2 * window_, "log holds more than two windows");
   PHALANX_ASSERT(pending_.size() <= options_.pending_requests_max, "pending requests unbounded");
@@ -270,6 +287,9 @@ void Replica::Core::check_invariants() const {
     PHALANX_ASSERT(seq > last_executed_ || slot.committed, "executed a slot not committed");
     PHALANX_ASSERT(!slot.committed || slot.commit_certificate, "committed without certificate");
     PHALANX_ASSERT(!slot.prepared || slot.has_pre_prepare(), "prepared without pre-prepare");
+    PHALANX_ASSERT(
+        !slot.prepared_certificate || well_formed(*slot.prepared_certificate, quorums_.f()),
+        "a prepared certificate our peers would refuse");
     PHALANX_ASSERT(!slot.has_pre_prepare() || slot.view == view_, "stale pre-prepare kept");
   }
   for (const auto& [seq, checkpoint] : own_checkpoints_)

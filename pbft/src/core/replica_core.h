@@ -20,6 +20,7 @@
 #include "core/client_table.h"
 #include "core/evidence_ledger.h"
 #include "core/merkle.h"
+#include "core/new_view_plan.h"
 #include "core/primary_monitor.h"
 #include "core/slot.h"
 #include "core/view_timeout.h"
@@ -176,6 +177,7 @@ class Replica::Core {
   void maybe_send_new_view();
   void maybe_join_view_change();
   void maybe_start_view_change_timer();
+  void check_plan_keeps_commits(const core::NewViewPlan& plan, View new_view);
   void adopt_checkpoint(const wire::ViewChange& view_change);
   void enter_new_view(View view, const std::vector<const wire::ViewChange*>& view_changes,
                       const google::protobuf::RepeatedPtrField<wire::Envelope>& proposals);

@@ -2,6 +2,8 @@
 // suspects the primary and moves to the next view; the new primary proves with 2f+1
 // VIEW-CHANGEs what may have committed and re-proposes it at the same sequence numbers.
 // The timing policy lives in view_timeout.h; only the agreement rules are here.
+#include <algorithm>
+
 #include "core/new_view_plan.h"
 #include "core/replica_core.h"
 
@@ -188,6 +190,12 @@ void Replica::Core::on_new_view(const Message& message) {
   core::NewViewPlan plan = core::plan_new_view(chosen, window_);
   if (!core::matches_plan(plan, new_view.pre_prepares())) {
     drop("new view whose re-proposals do not follow from its view changes");
+    // The NEW-VIEW alone proves its primary faulty: anyone can recompute the plan from the
+    // signed view changes it carries, and a correct primary sends exactly that plan.
+    report_evidence(message.sender,
+                    "a NEW-VIEW for view " + std::to_string(view) +
+                        " whose re-proposals do not follow from its view changes",
+                    message.envelope, nullptr);
     if (view >= view_ && may_vote()) {
       view_ = view;  // so that the next view change targets view + 1
       timeouts_.on_view_failed();
@@ -224,10 +232,33 @@ void Replica::Core::adopt_checkpoint(const wire::ViewChange& view_change) {
               state_size, std::move(proof));
 }
 
+// PBFT's view-change lemma, checked where it can be: a batch this replica committed in an
+// earlier view, above the new view's checkpoint, is prepared at f+1 correct replicas, so
+// 2f+1 view changes carry it and the new view re-proposes it. (One committed in the new
+// view or later, learned from a peer's commit certificate before this NEW-VIEW arrived,
+// was never in its view changes.) A plan without it means more than f faulty replicas,
+// or a bug: nothing to do about it here but say so, loudly (the simulator's checker counts
+// it as an S1 violation before the divergence shows).
+void Replica::Core::check_plan_keeps_commits(const core::NewViewPlan& plan, View new_view) {
+  for (const auto& [seq, slot] : log_) {
+    if (seq <= plan.min_s || !slot.committed || !slot.committed_batch ||
+        slot.committed_batch->view() >= new_view)
+      continue;
+    auto kept = std::find_if(plan.reproposals.begin(), plan.reproposals.end(),
+                             [seq = seq](const auto& reproposal) { return reproposal.seq == seq; });
+    if (kept != plan.reproposals.end() && kept->digest.bytes() == slot.committed_batch->digest())
+      continue;
+    event(Event::Type::kStateDiverged, seq,
+          "the new view does not re-propose the batch committed here (more than f faulty "
+          "replicas, or a bug)");
+  }
+}
+
 void Replica::Core::enter_new_view(
     View view, const std::vector<const wire::ViewChange*>& view_changes,
     const google::protobuf::RepeatedPtrField<wire::Envelope>& proposals) {
   core::NewViewPlan plan = core::plan_new_view(view_changes, window_);
+  check_plan_keeps_commits(plan, view);
   if (plan.checkpoint_source) adopt_checkpoint(*plan.checkpoint_source);
 
   view_ = view;

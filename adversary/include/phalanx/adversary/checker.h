@@ -135,6 +135,10 @@ class History {
                          std::optional<pbft::ReplicaId> accuser = std::nullopt);
   // Faulty replicas are exempt from every check (their claims are not trusted).
   void mark_faulty(pbft::ReplicaId replica);
+  // `replica` raised a safety alarm (pbft::Event::kStateDiverged): its state or a new view
+  // contradicts what it committed. From a correct replica, an S1 violation.
+  void record_alarm(pbft::ReplicaId replica, std::string what);
+  const std::vector<std::pair<pbft::ReplicaId, std::string>>& alarms() const { return alarms_; }
 
   const std::vector<HistoryStep>& steps(pbft::ReplicaId replica) const;
   bool faulty(pbft::ReplicaId replica) const { return faulty_.count(replica) != 0; }
@@ -169,6 +173,7 @@ class History {
   };
 
   std::vector<Accusation> accusations_;
+  std::vector<std::pair<pbft::ReplicaId, std::string>> alarms_;
   std::set<pbft::ReplicaId> faulty_;
   std::vector<std::map<SlotKey, crypto::Digest>> signed_;  // by replica id
   std::map<pbft::ReplicaId, Conflict> conflicts_;          // the first, per replica

@@ -108,7 +108,9 @@ inline std::string_view to_string(Event::Type type) {
   return "event";
 }
 
-// Proof that `replica` signed two conflicting messages for one slot (S5).
+// Proof that `replica` is faulty (S5): two conflicting messages it signed for one slot,
+// or one message that proves it alone (a NEW-VIEW whose re-proposals do not follow from
+// the view changes it carries; `second` is null then).
 struct Evidence {
   ReplicaId replica = 0;
   std::string what;  // e.g. "two pre-prepares for view 3 seq 17"
