@@ -59,8 +59,11 @@ void Replica::Core::on_request(const Message& message) {
     // Clients send to every replica (ClientOptions::send_to_all), the primary included.
     // A backup watches the primary (the view-change timer, PBFT 4.4; the slow-primary
     // watch) until the request executes, and passes it on if the primary has not
-    // proposed it in time (the client may not reach the primary).
-    relay_queue_.emplace_back(now_ + options_.request_relay_delay, client);
+    // proposed it in time (the client may not reach the primary). A newer request of a
+    // client already waiting reuses its entry; past the bound on pending requests the
+    // request timer alone watches the primary.
+    if (!queued_already && relay_queue_.size() < options_.pending_requests_max)
+      relay_queue_.emplace_back(now_ + options_.request_relay_delay, client);
   }
   update_request_timer();
 }
