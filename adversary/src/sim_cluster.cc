@@ -120,6 +120,7 @@ SimCluster::SimCluster(SimClusterOptions options)
     pbft::Instant offset = options_.clock_offsets ? clocks.uniform(0, kClockOffsetMax) : 0;
     clocks_.push_back(Clock{0, offset, kRateOne});
   }
+  wall_skew_ms_.assign(nodes, 0);
   live_wakeup_.assign(nodes, LiveWakeup{kNever, 0});
   counters_.steps_by_node.assign(nodes, 0);
 
@@ -138,10 +139,8 @@ SimCluster::SimCluster(SimClusterOptions options)
     }
     // A new replica: its storage is empty (loading it creates the directory).
     PHALANX_ASSERT(node->storage->load().ok(), "a new simulated disk loads");
-    pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
-                             options_.replica_options};
-    node->replica = std::make_unique<pbft::Replica>(std::move(setup), new_application(*node),
-                                                    local_now(node->node));
+    node->replica = std::make_unique<pbft::Replica>(replica_setup(id, node->node),
+                                                    new_application(*node), local_now(node->node));
     replicas_.push_back(std::move(node));
   }
   for (std::uint32_t index = 0; index < options_.clients; ++index) {
@@ -268,6 +267,23 @@ void SimCluster::jump_clock(net::NodeId node, pbft::Instant forward) {
   clock.anchor_local = local_now(node) + forward;
   clock.anchor_sim = now_;
   reschedule(node);
+}
+
+void SimCluster::set_wall_clock_skew(net::NodeId node, std::int64_t skew_ms) {
+  PHALANX_ASSERT(node < wall_skew_ms_.size(), "node id out of range");
+  wall_skew_ms_[node] = skew_ms;
+}
+
+pbft::UnixMillis SimCluster::wall_now(net::NodeId node) const {
+  auto wall = static_cast<std::int64_t>(kWallEpochMs + now_ / pbft::kMillisecond);
+  return static_cast<pbft::UnixMillis>(wall + wall_skew_ms_[node]);
+}
+
+pbft::ReplicaSetup SimCluster::replica_setup(pbft::ReplicaId id, net::NodeId node) {
+  pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
+                           options_.replica_options};
+  setup.wall_clock = [this, node] { return wall_now(node); };
+  return setup;
 }
 
 // Its deadlines moved in simulated time: its wake-up too.

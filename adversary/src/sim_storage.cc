@@ -108,8 +108,7 @@ void SimCluster::start_replica(pbft::ReplicaId id, const pbft::DurableState* rec
                                bool rejoin) {
   ReplicaNode& node = *replicas_[id];
   node.replica.reset();  // it borrows the application: gone first
-  pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
-                           options_.replica_options};
+  pbft::ReplicaSetup setup = replica_setup(id, node.node);
   setup.rejoin = rejoin;
   node.replica =
       std::make_unique<pbft::Replica>(std::move(setup), new_application(node), local_now(id));

@@ -55,7 +55,7 @@ wire::PreparedCertificate certificate(View view, Seq seq, const std::string& ope
   auto* request = pre_prepare.add_requests();
   request->set_kind(wire::REQUEST);
   request->set_payload(operation);
-  pre_prepare.set_digest(batch_digest(pre_prepare.requests()).bytes());
+  pre_prepare.set_digest(batch_digest(pre_prepare).bytes());
   wire::PreparedCertificate certificate;
   *certificate.mutable_pre_prepare() = envelope_of(pre_prepare);
   return certificate;
@@ -79,7 +79,7 @@ TEST(NewViewPlan, HighestViewCertificateWinsAndGapsGetNullBatches) {
   ASSERT_EQ(plan.reproposals.size(), 3u);
   EXPECT_EQ(plan.reproposals[0].digest, digest_of(b.prepared(0)));
   google::protobuf::RepeatedPtrField<wire::Envelope> none;
-  EXPECT_EQ(plan.reproposals[1].digest, batch_digest(none)) << "gap at 2 needs a null batch";
+  EXPECT_EQ(plan.reproposals[1].digest, batch_digest(0, none)) << "gap at 2 needs a null batch";
   EXPECT_EQ(plan.reproposals[2].digest, digest_of(a.prepared(1)));
 }
 

@@ -83,7 +83,7 @@ class Cluster {
     body.set_view(view);
     body.set_seq(seq);
     for (const auto& request : requests) *body.add_requests() = request;
-    body.set_digest(batch_digest(body.requests()).bytes());
+    body.set_digest(batch_digest(body).bytes());
     return body;
   }
   wire::Envelope pre_prepare(const wire::PrePrepare& body) const {

@@ -162,7 +162,7 @@ std::optional<wire::PrePrepare> alternative(const wire::PrePrepare& batch) {
   other.set_seq(batch.seq());
   if (batch.requests_size() > 1)
     for (int i = batch.requests_size() - 1; i >= 0; --i) *other.add_requests() = batch.requests(i);
-  other.set_digest(pbft::batch_digest(other.requests()).bytes());
+  other.set_digest(pbft::batch_digest(other).bytes());
   return other;
 }
 

@@ -132,7 +132,7 @@ class Forge final : public Behaviour {
       wire::PrePrepare null_batch;
       null_batch.set_view(context().id);  // a view it is the primary of
       null_batch.set_seq(1);
-      null_batch.set_digest(pbft::batch_digest(null_batch.requests()).bytes());
+      null_batch.set_digest(pbft::batch_digest(null_batch).bytes());
       *certificate.mutable_pre_prepare() =
           *behaviours::parse_envelope(*reseal(wire::PRE_PREPARE, pbft::encode(null_batch)));
     }

@@ -142,7 +142,7 @@ class ViewChangeLiar final : public Behaviour {
       if (auto other = behaviours::alternative(*last_batch_)) batch = std::move(*other);
     batch.set_view(view);
     batch.set_seq(seq);
-    batch.set_digest(pbft::batch_digest(batch.requests()).bytes());
+    batch.set_digest(pbft::batch_digest(batch).bytes());
 
     wire::PreparedCertificate* certificate = view_change.add_prepared();
     *certificate->mutable_pre_prepare() =
@@ -177,7 +177,7 @@ class ViewChangeLiar final : public Behaviour {
       wire::PrePrepare null_batch;
       null_batch.set_view(new_view.view());
       null_batch.set_seq(stable + 1);
-      null_batch.set_digest(pbft::batch_digest(null_batch.requests()).bytes());
+      null_batch.set_digest(pbft::batch_digest(null_batch).bytes());
       *proposals.Add() =
           *behaviours::parse_envelope(*reseal(wire::PRE_PREPARE, pbft::encode(null_batch)));
     } else if (changeable.empty() || rng().chance(0.5)) {

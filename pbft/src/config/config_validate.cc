@@ -24,7 +24,7 @@ constexpr std::uint64_t kOne = 1;
 constexpr std::uint64_t kMs = kMillisecond;
 constexpr std::uint64_t kHourMs = 3'600'000;
 
-const std::array<OptionField<ReplicaOptions>, 18> kReplicaFields = {
+const std::array<OptionField<ReplicaOptions>, 19> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, checkpoint_interval, "checkpoint_interval", kOne, 1, 1 << 20),
     PHALANX_OPTION(ReplicaOptions, window_checkpoints, "window_checkpoints", kOne, 2, 64),
     PHALANX_OPTION(ReplicaOptions, batch_requests_max, "batch_requests_max", kOne, 1,
@@ -50,6 +50,7 @@ const std::array<OptionField<ReplicaOptions>, 18> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, slow_primary_delay_min, "slow_primary_delay_min_ms", kMs, 0,
                    kHourMs),
     PHALANX_OPTION(ReplicaOptions, request_relay_delay, "request_relay_delay_ms", kMs, 0, kHourMs),
+    PHALANX_OPTION(ReplicaOptions, batch_time_skew_max, "batch_time_skew_max_ms", kMs, 0, kHourMs),
 };
 
 const std::array<OptionField<ClientOptions>, 2> kClientFields = {

@@ -22,10 +22,36 @@ std::uint64_t agreed_state_size(const google::protobuf::RepeatedPtrField<wire::E
 }
 }  // namespace
 
-// The checkpointed state: the application's snapshot and the client table (whose last
-// replies are part of the replicated state, PBFT 4.3), in a deterministic encoding.
+// The checkpointed state: the application's snapshot, the client table (whose last
+// replies are part of the replicated state, PBFT 4.3) and the last batch time, in a
+// deterministic encoding.
 Bytes Replica::Core::checkpoint_state() const {
-  return ByteWriter().large_field(app_.snapshot()).large_field(clients_.serialize()).take();
+  return ByteWriter()
+      .large_field(app_.snapshot())
+      .large_field(clients_.serialize())
+      .u64(batch_time_)
+      .take();
+}
+
+bool Replica::Core::restore_checkpoint_state(ByteView state, std::string& problem) {
+  ByteReader reader(state);
+  auto application = reader.large_field();
+  auto table = reader.large_field();
+  auto time = reader.u64();
+  if (!application || !table || !time || !reader.done()) {
+    problem = "malformed state";
+    return false;
+  }
+  if (Status restored = app_.restore(*application); !restored.ok()) {
+    problem = "the application cannot restore it: " + restored.error().message;
+    return false;
+  }
+  if (Status restored = clients_.restore(*table); !restored.ok()) {
+    problem = "client table: " + restored.error().message;
+    return false;
+  }
+  batch_time_ = *time;
+  return true;
 }
 
 void Replica::Core::take_checkpoint() {

@@ -52,7 +52,7 @@ NewViewPlan plan_new_view(const std::vector<const wire::ViewChange*>& view_chang
       plan.reproposals.push_back(Reproposal{seq, found->second.digest, found->second.batch});
     } else {
       google::protobuf::RepeatedPtrField<wire::Envelope> none;
-      plan.reproposals.push_back(Reproposal{seq, batch_digest(none), null_batch()});
+      plan.reproposals.push_back(Reproposal{seq, batch_digest(0, none), null_batch()});
     }
   }
   return plan;

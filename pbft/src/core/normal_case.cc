@@ -121,7 +121,8 @@ void Replica::Core::propose_batch() {
     *batch->add_requests() = *found->second.envelope;
   }
   PHALANX_ASSERT(batch->requests_size() > 0, "proposing an empty batch outside a view change");
-  batch->set_digest(batch_digest(batch->requests()).bytes());
+  batch->set_batch_time(propose_time(next_seq_ + 1));
+  batch->set_digest(batch_digest(*batch).bytes());
   ++next_seq_;
 
   auto envelope = publish(wire::PRE_PREPARE, encode(*batch));
@@ -182,6 +183,9 @@ void Replica::Core::on_pre_prepare(const Message& message) {
     return drop("pre-prepare not from the primary");
   if (!in_window(seq)) return drop("pre-prepare outside the watermarks");
   if (seq <= last_executed_) return drop("pre-prepare for an executed slot");
+  // Re-proposals in a NEW-VIEW keep their first time and are not checked against the
+  // clock: they may be old, and the view change already fixed them.
+  if (const char* problem = batch_time_problem(pre_prepare)) return drop(problem);
 
   if (!accept_pre_prepare(seq, message.envelope,
                           std::make_shared<const wire::PrePrepare>(pre_prepare)))
@@ -327,6 +331,14 @@ void Replica::Core::execute_ready() {
 void Replica::Core::execute_batch(Seq seq, const wire::PrePrepare& batch) {
   ExecutedBatch executed{view_, seq, digest_of(batch.digest()), {}};
   executed.requests.reserve(batch.requests_size());
+  if (batch.requests_size() == 0) {  // a null batch: nothing to execute, no time
+    out_.executed.push_back(std::move(executed));
+    return;
+  }
+  batch_time_ = agreed_time(batch);
+  BatchContext context{seq, batch_time_, static_cast<std::size_t>(batch.requests_size()),
+                       executed.digest};
+  app_.begin_batch(context);
   for (const auto& envelope : batch.requests()) {
     wire::Request request;
     PHALANX_ASSERT(request.ParseFromString(envelope.payload()), "verified request unparsable");
@@ -338,7 +350,8 @@ void Replica::Core::execute_batch(Seq seq, const wire::PrePrepare& batch) {
     if (entry && request_id <= entry->last_request_id) {
       record.duplicate = true;  // exactly-once: never executed twice (PBFT 4.1)
     } else {
-      Bytes result = app_.execute(request.operation(), RequestContext{client, request_id, seq});
+      Bytes result =
+          app_.execute(request.operation(), RequestContext{client, request_id, seq, batch_time_});
       PHALANX_ASSERT(result.size() <= verifier_.limits.result_bytes_max,
                      "the application returned a result above WireLimits::result_bytes_max");
       reply_to(client, clients_.record(client, request_id, seq, std::move(result)));
@@ -346,6 +359,7 @@ void Replica::Core::execute_batch(Seq seq, const wire::PrePrepare& batch) {
     forget_pending(client, request_id);
     executed.requests.push_back(record);
   }
+  app_.end_batch(context);
   out_.executed.push_back(std::move(executed));
 }
 

@@ -82,17 +82,8 @@ class Replica::Core::Recovery {
     if (tree.root() != snapshot.digest)
       return Error{"snapshot at seq " + std::to_string(snapshot.seq) +
                    ": its state does not match its digest"};
-    ByteReader reader(*snapshot.state);
-    auto application = reader.large_field();
-    auto table = reader.large_field();
-    if (!application || !table || !reader.done())
-      return Error{"snapshot at seq " + std::to_string(snapshot.seq) + ": malformed state"};
-    if (Status restored = core_.app_.restore(*application); !restored.ok())
-      return Error{"the application cannot restore the snapshot at seq " +
-                   std::to_string(snapshot.seq) + ": " + restored.error().message};
-    if (Status restored = core_.clients_.restore(*table); !restored.ok())
-      return Error{"snapshot at seq " + std::to_string(snapshot.seq) +
-                   ": client table: " + restored.error().message};
+    if (std::string problem; !core_.restore_checkpoint_state(*snapshot.state, problem))
+      return Error{"snapshot at seq " + std::to_string(snapshot.seq) + ": " + problem};
 
     std::vector<EnvelopePtr> proof;
     if (snapshot.seq > 0) {

@@ -45,6 +45,7 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
       options_(setup.options),
       window_(setup.options.window()),
       app_(application),
+      wall_clock_(std::move(setup.wall_clock)),
       clients_(setup.options.client_table_max),
       evidence_(quorums_.n * (4 * window_ + 16)),
       timeouts_(setup.options),
@@ -61,6 +62,7 @@ Replica::Core::Core(ReplicaSetup setup, Application& application, Instant now)
   PHALANX_ASSERT(options_.batch_requests_max > 0 &&
                      options_.batch_requests_max <= verifier_.limits.batch_requests_max,
                  "batch size must be within the wire limit");
+  PHALANX_ASSERT(!batch_times_on() || wall_clock_, "batch times need ReplicaSetup::wall_clock");
   // The state at sequence number 0 is the application's initial state, certified by
   // every correct replica starting from it; it needs no proof.
   stable_.state = std::make_shared<const Bytes>(checkpoint_state());

@@ -156,6 +156,12 @@ class Replica::Core {
                       wire::CommitCertificate certificate);
   void execute_ready();
   void execute_batch(Seq seq, const wire::PrePrepare& batch);
+  // Batch times (ReplicaOptions::batch_time_skew_max; batch_time.cc).
+  bool batch_times_on() const { return options_.batch_time_skew_max > 0; }
+  UnixMillis time_before(Seq seq) const;  // the batch time seq must exceed, 0: unknown
+  UnixMillis propose_time(Seq seq) const;
+  const char* batch_time_problem(const wire::PrePrepare& batch) const;  // nullptr: fine
+  UnixMillis agreed_time(const wire::PrePrepare& batch) const;
   void forget_pending(const crypto::PublicKey& client, RequestId executed);
   void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry);
   core::Slot& slot_at(Seq seq);
@@ -168,6 +174,9 @@ class Replica::Core {
                    std::vector<EnvelopePtr> proof);
   void collect_garbage();
   Bytes checkpoint_state() const;
+  // Restores a checkpoint state; false when it is malformed or the application refuses it
+  // (`problem` says which).
+  bool restore_checkpoint_state(ByteView state, std::string& problem);
 
   // --- view_change.cc -----------------------------------------------------------------
   void start_view_change(View new_view, std::string_view reason);
@@ -239,7 +248,9 @@ class Replica::Core {
   View view_ = 0;
   bool view_changing_ = false;
   Seq last_executed_ = 0;
-  Seq next_seq_ = 0;  // primary: the last sequence number it assigned in this view
+  Seq next_seq_ = 0;           // primary: the last sequence number it assigned in this view
+  UnixMillis batch_time_ = 0;  // the agreed time of the last executed batch (replicated)
+  std::function<UnixMillis()> wall_clock_;
   std::uint64_t views_entered_ = 0;
   Instant view_entered_at_ = 0;  // when this replica entered the current view
 

@@ -207,14 +207,11 @@ void Replica::Core::on_state_chunk(const Message& message) {
 void Replica::Core::finish_state_transfer() {
   PHALANX_ASSERT(fetch_->received.size() == fetch_->state_size, "state transfer size mismatch");
   auto state = std::make_shared<const Bytes>(std::move(fetch_->received));
-  ByteReader reader(*state);
-  auto snapshot = reader.large_field();
-  auto table = reader.large_field();
-  // Every byte matched the root that 2f+1 replicas signed: a state that does not parse
-  // means correct replicas produce unparsable snapshots, a bug worth stopping for.
-  PHALANX_ASSERT(snapshot && table && reader.done(), "certified checkpoint state malformed");
-  PHALANX_ASSERT(app_.restore(*snapshot).ok(), "application cannot restore a certified snapshot");
-  PHALANX_ASSERT(clients_.restore(*table).ok(), "certified client table malformed");
+  // Every byte matched the root that 2f+1 replicas signed: a state that does not restore
+  // means correct replicas produce unrestorable snapshots, a bug worth stopping for.
+  std::string problem;
+  PHALANX_ASSERT(restore_checkpoint_state(*state, problem),
+                 ("certified checkpoint state: " + problem).c_str());
 
   Seq seq = fetch_->seq;
   std::uint64_t bytes = fetch_->state_size;

@@ -165,6 +165,7 @@ void Replica::Core::maybe_send_new_view() {
     pre_prepare.set_view(view_);
     pre_prepare.set_seq(reproposal.seq);
     pre_prepare.set_digest(reproposal.digest.bytes());
+    pre_prepare.set_batch_time(reproposal.batch->batch_time());
     *pre_prepare.mutable_requests() = reproposal.batch->requests();
     *new_view.add_pre_prepares() = *sign(wire::PRE_PREPARE, encode(pre_prepare));
   }

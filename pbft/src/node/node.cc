@@ -26,6 +26,7 @@ Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& applic
       log_(logger ? std::move(logger) : default_logger(options_.id)) {
   pbft::ReplicaSetup setup{options_.verifier, options_.id, std::move(key), options_.replica};
   setup.rejoin = options_.rejoin;
+  setup.wall_clock = [clock = clock_] { return clock->wall_ms(); };
   replica_ = std::make_unique<pbft::Replica>(std::move(setup), application_, now());
   status_ = replica_->status();
 }

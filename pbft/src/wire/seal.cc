@@ -6,20 +6,34 @@ namespace phalanx::pbft {
 
 std::string_view kind_context(wire::Kind kind) {
   switch (kind) {
-    case wire::REQUEST: return "request";
-    case wire::REPLY: return "reply";
-    case wire::PRE_PREPARE: return "pre-prepare";
-    case wire::PREPARE: return "prepare";
-    case wire::COMMIT: return "commit";
-    case wire::CHECKPOINT: return "checkpoint";
-    case wire::VIEW_CHANGE: return "view-change";
-    case wire::NEW_VIEW: return "new-view";
-    case wire::STATUS: return "status";
-    case wire::COMMIT_CERTIFICATE: return "commit-certificate";
-    case wire::CHECKPOINT_CERTIFICATE: return "checkpoint-certificate";
-    case wire::FETCH_STATE: return "fetch-state";
-    case wire::STATE_CHUNK: return "state-chunk";
-    default: return "";
+    case wire::REQUEST:
+      return "request";
+    case wire::REPLY:
+      return "reply";
+    case wire::PRE_PREPARE:
+      return "pre-prepare";
+    case wire::PREPARE:
+      return "prepare";
+    case wire::COMMIT:
+      return "commit";
+    case wire::CHECKPOINT:
+      return "checkpoint";
+    case wire::VIEW_CHANGE:
+      return "view-change";
+    case wire::NEW_VIEW:
+      return "new-view";
+    case wire::STATUS:
+      return "status";
+    case wire::COMMIT_CERTIFICATE:
+      return "commit-certificate";
+    case wire::CHECKPOINT_CERTIFICATE:
+      return "checkpoint-certificate";
+    case wire::FETCH_STATE:
+      return "fetch-state";
+    case wire::STATE_CHUNK:
+      return "state-chunk";
+    default:
+      return "";
   }
 }
 
@@ -52,11 +66,17 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
   return envelope;
 }
 
-crypto::Digest batch_digest(const google::protobuf::RepeatedPtrField<wire::Envelope>& requests) {
+crypto::Digest batch_digest(UnixMillis time,
+                            const google::protobuf::RepeatedPtrField<wire::Envelope>& requests) {
   crypto::Hasher hasher;
-  hasher.update_field("batch").update_u64(static_cast<std::uint64_t>(requests.size()));
+  hasher.update_field("batch").update_u64(time).update_u64(
+      static_cast<std::uint64_t>(requests.size()));
   for (const auto& request : requests) hasher.update(crypto::blake2b(request.payload()).view());
   return hasher.finish();
+}
+
+crypto::Digest batch_digest(const wire::PrePrepare& batch) {
+  return batch_digest(batch.batch_time(), batch.requests());
 }
 
 }  // namespace phalanx::pbft

@@ -178,7 +178,7 @@ Failure validate(const wire::PrePrepare& pre_prepare, const Context& context) {
     return Rejection::kBatchTooLarge;
   }
   if (Failure failure = check_batch(pre_prepare.requests(), context.verifier)) return failure;
-  if (batch_digest(pre_prepare.requests()).view() != pre_prepare.digest()) {
+  if (batch_digest(pre_prepare).view() != pre_prepare.digest()) {
     return Rejection::kBatchDigestMismatch;
   }
   return std::nullopt;

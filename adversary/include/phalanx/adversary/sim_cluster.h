@@ -316,6 +316,12 @@ class SimCluster {
   void set_clock_rate(net::NodeId node, double rate);  // 1.0: true time; 1.1: 10% fast
   void jump_clock(net::NodeId node, pbft::Instant forward);
   pbft::Instant local_now(net::NodeId node) const;
+  // Wall clocks (batch times, ReplicaOptions::batch_time_skew_max): a fixed epoch plus
+  // simulated time plus the node's skew (0 unless set; rates and jumps of the monotonic
+  // clock do not touch it). A skewed wall clock is a liar's clock for batch times.
+  void set_wall_clock_skew(net::NodeId node, std::int64_t skew_ms);
+  pbft::UnixMillis wall_now(net::NodeId node) const;
+  static constexpr pbft::UnixMillis kWallEpochMs = 1'800'000'000'000;  // 2027-01-15
   // The node of replica `id`'s twin, if it has one.
   std::optional<net::NodeId> twin_node(pbft::ReplicaId id) const;
 
@@ -390,6 +396,9 @@ class SimCluster {
   };
   static constexpr std::uint64_t kRateOne = 1'000'000;
 
+  // What a replica instance is set up with: the cluster's keys and options, and its wall
+  // clock.
+  pbft::ReplicaSetup replica_setup(pbft::ReplicaId id, net::NodeId node);
   bool is_replica(net::NodeId node) const;          // a replica or a twin
   std::size_t instance_of(net::NodeId node) const;  // index into replicas_
   net::NodeId node_of_instance(std::size_t instance) const;
@@ -442,8 +451,9 @@ class SimCluster {
   pbft::Verifier verifier_;
   net::Rng rng_;
   net::SimNetwork network_;
-  net::Rng disk_rng_;          // what a power cut keeps of unsynced bytes
-  std::vector<Clock> clocks_;  // by node
+  net::Rng disk_rng_;                       // what a power cut keeps of unsynced bytes
+  std::vector<Clock> clocks_;               // by node
+  std::vector<std::int64_t> wall_skew_ms_;  // by node
   // By instance: replica ids 0..n-1, then the twins in the order of twin_of_.
   std::vector<std::unique_ptr<ReplicaNode>> replicas_;
   std::map<pbft::ReplicaId, net::NodeId> twin_node_;

@@ -53,6 +53,14 @@ struct ReplicaOptions {
   // primary has not proposed it after this long (the client may not reach the primary).
   Instant request_relay_delay = 20 * kMillisecond;
 
+  // Batch times (RequestContext::time): 0 turns them off. On, the primary stamps each
+  // batch with max(its wall clock, the previous batch's time + 1 ms), and a backup
+  // prepares a batch only if its time is after the previous batch's and within this bound
+  // of the backup's own wall clock (ReplicaSetup::wall_clock), so a primary whose clock
+  // is wrong by more than the bound cannot get a batch prepared and is replaced. The
+  // replicas' clocks need to agree within the bound for progress, never for safety.
+  Instant batch_time_skew_max = 0;
+
   std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }
 };
 

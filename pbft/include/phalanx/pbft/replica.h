@@ -10,6 +10,7 @@
 // Ownership: the replica borrows the Application (the driver owns it) and calls it from
 // inside on_message/on_tick. Thread-safety: none; one thread drives a replica.
 
+#include <functional>
 #include <memory>
 
 #include "phalanx/base/result.h"
@@ -33,6 +34,10 @@ struct ReplicaSetup {
   // whole log window past the point where it learned the cluster's position, so that it
   // cannot contradict what it signed before (docs/storage.md, "Rejoining").
   bool rejoin = false;
+  // The wall clock batch times are read from (unix ms), required when
+  // options.batch_time_skew_max is set. The core calls it when it proposes or checks a
+  // batch; the simulator passes a simulated one.
+  std::function<UnixMillis()> wall_clock = nullptr;
 };
 
 // A snapshot of the replica's position, for tests, metrics and status pages.

@@ -16,6 +16,11 @@ using Instant = std::uint64_t;
 inline constexpr Instant kMillisecond = 1'000'000;
 inline constexpr Instant kSecond = 1'000 * kMillisecond;
 
+// Wall-clock time in milliseconds since the Unix epoch. Only batch times use it (a time
+// the primary proposes and the backups bound by their own clocks: ReplicaOptions::
+// batch_time_skew_max); no agreement depends on two wall clocks agreeing.
+using UnixMillis = std::uint64_t;
+
 // Cluster arithmetic (PBFT section 4.1): n = 3f + 1.
 struct Quorums {
   std::uint32_t n;

@@ -42,33 +42,33 @@ namespace phalanx::pbft {
 enum class Rejection {
   kEmpty,
   kOversized,
-  kMalformedEnvelope,      // not a protobuf Envelope
-  kUnknownFields,          // envelope or payload carries fields this version does not know
+  kMalformedEnvelope,  // not a protobuf Envelope
+  kUnknownFields,      // envelope or payload carries fields this version does not know
   kUnknownKind,
-  kUnexpectedKind,         // a kind this audience never accepts (REPLY at a replica, ...)
-  kUnknownSender,          // replica id >= n
-  kMissingClientKey,       // REQUEST without a client key
-  kBadClientKey,           // client key of the wrong length
+  kUnexpectedKind,    // a kind this audience never accepts (REPLY at a replica, ...)
+  kUnknownSender,     // replica id >= n
+  kMissingClientKey,  // REQUEST without a client key
+  kBadClientKey,      // client key of the wrong length
   kClientKeyOnReplicaMessage,
   kSenderOnClientMessage,  // REQUEST with a nonzero replica sender
   kBadSignatureLength,
   kBadSignature,
-  kMalformedPayload,       // payload does not decode as its kind
-  kClientKeyMismatch,      // request body names another client than the envelope
+  kMalformedPayload,   // payload does not decode as its kind
+  kClientKeyMismatch,  // request body names another client than the envelope
   kZeroRequestId,
   kOperationTooLarge,
   kResultTooLarge,
   kBadDigestLength,
   kViewOutOfRange,
   kSeqOutOfRange,
-  kSenderNotPrimary,       // a PRE-PREPARE or NEW-VIEW not from the primary of its view
+  kSenderNotPrimary,  // a PRE-PREPARE or NEW-VIEW not from the primary of its view
   kBatchTooLarge,
   kBatchDigestMismatch,
   kDuplicateRequestInBatch,
-  kBadNestedRequest,       // a request inside a batch fails its own checks
-  kBadCertificate,         // a nested certificate is malformed, forged or mismatched
+  kBadNestedRequest,  // a request inside a batch fails its own checks
+  kBadCertificate,    // a nested certificate is malformed, forged or mismatched
   kChunkTooLarge,
-  kCount,                  // not a reason: the number of reasons
+  kCount,  // not a reason: the number of reasons
 };
 std::string_view to_string(Rejection reason);
 
@@ -87,24 +87,24 @@ struct Verifier {
   Quorums quorums() const { return Quorums{static_cast<std::uint32_t>(replica_keys.size())}; }
 };
 
-using Body = std::variant<wire::Request, wire::Reply, wire::PrePrepare, wire::Prepare,
-                          wire::Commit, wire::Checkpoint, wire::ViewChange, wire::NewView,
-                          wire::Status, wire::CommitCertificate, wire::CheckpointCertificate,
-                          wire::FetchState, wire::StateChunk>;
+using Body = std::variant<wire::Request, wire::Reply, wire::PrePrepare, wire::Prepare, wire::Commit,
+                          wire::Checkpoint, wire::ViewChange, wire::NewView, wire::Status,
+                          wire::CommitCertificate, wire::CheckpointCertificate, wire::FetchState,
+                          wire::StateChunk>;
 
 // A verified message. `envelope` is the exact received envelope, kept so that the message
 // can be relayed or put into a certificate without re-encoding (which would break the
 // signature, protobuf encoding not being canonical).
 struct Message {
   wire::Kind kind = wire::KIND_UNSPECIFIED;
-  ReplicaId sender = 0;          // for replica messages
-  crypto::PublicKey client;      // for REQUEST
+  ReplicaId sender = 0;      // for replica messages
+  crypto::PublicKey client;  // for REQUEST
   std::shared_ptr<const wire::Envelope> envelope;
   Body body;
 };
 
 struct Opened {
-  std::optional<Message> message;  // set when accepted
+  std::optional<Message> message;           // set when accepted
   Rejection rejection = Rejection::kCount;  // set when not
   bool ok() const { return message.has_value(); }
 };
@@ -126,9 +126,12 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
                             const wire::Request& request);
 
 // The digest that identifies a batch of requests (PrePrepare.digest): BLAKE2b over the
-// digests of the requests' payloads, in order. The null batch (no requests) has the
-// digest of the empty sequence.
-crypto::Digest batch_digest(const google::protobuf::RepeatedPtrField<wire::Envelope>& requests);
+// batch time and the digests of the requests' payloads, in order, so that prepares and
+// commits agree on the time too. The null batch (no requests, time 0) has the digest of
+// the empty sequence.
+crypto::Digest batch_digest(UnixMillis time,
+                            const google::protobuf::RepeatedPtrField<wire::Envelope>& requests);
+crypto::Digest batch_digest(const wire::PrePrepare& batch);  // of its time and requests
 
 // A message body, decoded: helper for code that builds payloads.
 template <typename Proto>
