@@ -78,14 +78,18 @@ std::unique_ptr<storage::LogStorage> disk_storage(const pbft::ClusterConfig& con
 
 // --inspect: the state as recovered from the data directory, without the network.
 int inspect(const pbft::ClusterConfig& config, pbft::ReplicaId id, crypto::SecretKey key,
-            const std::string& dir, const std::string& expect_path) {
+            const std::string& dir, const std::string& expect_path,
+            pbft::Application& application) {
   auto storage = disk_storage(config, id, dir);
   auto state = storage->load();
   if (!state.ok()) return fail(5, state.error().message);
-  examples::KvApplication kv;
+  const auto* kv = dynamic_cast<const examples::KvApplication*>(&application);
+  if (!expect_path.empty() && kv == nullptr)
+    return fail(2, "--expect checks the key-value store's state only");
   pbft::ReplicaSetup setup{node::node_options(config, id).verifier, id, std::move(key),
                            config.replica_options};
-  pbft::Replica replica(std::move(setup), kv, 0);
+  setup.wall_clock = [] { return pbft::UnixMillis{1}; };  // nothing is proposed offline
+  pbft::Replica replica(std::move(setup), application, 0);
   if (!state.value().empty()) {
     auto recovered = replica.recover(state.value(), 1);  // its actions are not carried out
     if (!recovered.ok()) return fail(5, recovered.error().message);
@@ -99,8 +103,8 @@ int inspect(const pbft::ClusterConfig& config, pbft::ReplicaId id, crypto::Secre
     std::size_t value_bytes = 0;
     while (lines >> name >> value_bytes) {
       ++expected;
-      auto found = kv.entries().find(name);
-      if (found == kv.entries().end() || found->second != std::string(value_bytes, 'v')) {
+      auto found = kv->entries().find(name);
+      if (found == kv->entries().end() || found->second != std::string(value_bytes, 'v')) {
         if (missing++ < 10) std::cerr << "phalanx-replica: missing " << name << "\n";
       }
     }
@@ -108,9 +112,9 @@ int inspect(const pbft::ClusterConfig& config, pbft::ReplicaId id, crypto::Secre
   std::cout << "{\"id\":" << id << ",\"view\":" << status.view
             << ",\"last_executed\":" << status.last_executed
             << ",\"stable_seq\":" << status.stable_seq
-            << ",\"rejoining\":" << (status.rejoining ? "true" : "false")
-            << ",\"entries\":" << kv.entries().size() << ",\"state_digest\":\""
-            << crypto::blake2b(kv.snapshot()).hex() << "\"";
+            << ",\"rejoining\":" << (status.rejoining ? "true" : "false") << ",\"state_digest\":\""
+            << crypto::blake2b(application.snapshot()).hex() << "\"";
+  if (kv) std::cout << ",\"entries\":" << kv->entries().size();
   if (!expect_path.empty()) std::cout << ",\"expected\":" << expected << ",\"missing\":" << missing;
   std::cout << "}\n";
   return missing == 0 ? 0 : 6;
@@ -156,14 +160,25 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
 
   auto config = pbft::load_cluster_config(config_path);
   if (!config.ok()) return fail(2, config.error().message);
+  if (hooks.adjust_options) hooks.adjust_options(config.value().replica_options);
   if (id >= config.value().replicas.size())
     return fail(2, "--id " + std::to_string(id) + " is not a replica of " + config_path);
   auto key = pbft::load_replica_key(config.value(), id);
   if (!key.ok()) return fail(2, key.error().message);
   if (data_dir.empty())
     data_dir = config.value().resolve_path("data/replica-" + std::to_string(id));
-  if (inspect_only)
-    return inspect(config.value(), id, std::move(key).value(), data_dir, expect_path);
+  auto make_application =
+      [&](const std::string& dir) -> Result<std::unique_ptr<pbft::Application>> {
+    if (!hooks.make_application)
+      return std::unique_ptr<pbft::Application>(std::make_unique<examples::KvApplication>());
+    return hooks.make_application(config.value(), id, dir);
+  };
+  if (inspect_only) {
+    auto application = make_application("");  // offline: it keeps nothing on disk
+    if (!application.ok()) return fail(2, application.error().message);
+    return inspect(config.value(), id, std::move(key).value(), data_dir, expect_path,
+                   *application.value());
+  }
 
   std::unique_ptr<storage::Storage> storage;
   if (storage_kind == "memory") {
@@ -180,6 +195,11 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
     spdlog::info("data directory {}", data_dir);
   }
 
+  // After --rejoin moved the directory's contents aside: the application may keep files
+  // of its own there.
+  auto application = make_application(storage_kind == "memory" ? "" : data_dir);
+  if (!application.ok()) return fail(2, application.error().message);
+
   SignalWatcher signals;  // before any thread starts
   auto security = plaintext ? node::LinkSecurity::kPlaintext : node::LinkSecurity::kCurve;
   auto transport = node::replica_transport(config.value(), id, key.value(), security);
@@ -191,11 +211,12 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
     wire = std::move(wrapped).value();
   }
 
-  examples::KvApplication kv;
   node::NodeOptions options = node::node_options(config.value(), id);
   options.rejoin = rejoin;
-  node::Node replica(std::move(options), std::move(key).value(), kv, std::move(wire),
-                     std::move(storage));
+  std::shared_ptr<const net::Clock> clock =
+      hooks.make_clock ? hooks.make_clock() : std::make_shared<net::SteadyClock>();
+  node::Node replica(std::move(options), std::move(key).value(), *application.value(),
+                     std::move(wire), std::move(storage), std::move(clock));
   if (Status recovered = replica.recover(); !recovered.ok())
     return fail(5, recovered.error().message +
                        " (to recover by state transfer instead, start with --rejoin)");

@@ -1,8 +1,9 @@
 #pragma once
-// The command line of a key-value replica process (see replica_main.cc for its options
-// and exit codes), shared by phalanx-replica and by the adversary's
-// phalanx-byzantine-replica, which adds options and wraps the transport. The honest
-// binary passes no hooks and links nothing of adversary/.
+// The command line of a replica process (see replica_main.cc for its options and exit
+// codes), shared by phalanx-replica (the key-value store), phalanx-ledger-replica (which
+// makes its own application) and the adversary's phalanx-byzantine-replica, which adds
+// options, wraps the transport and may lie about its clock. The honest binaries link
+// nothing of adversary/.
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -11,7 +12,9 @@
 
 #include "phalanx/base/result.h"
 #include "phalanx/crypto/keys.h"
+#include "phalanx/net/clock.h"
 #include "phalanx/net/transport.h"
+#include "phalanx/pbft/application.h"
 #include "phalanx/pbft/config.h"
 
 namespace phalanx::examples {
@@ -24,6 +27,17 @@ struct ReplicaHooks {
                                                         const pbft::ClusterConfig&, pbft::ReplicaId,
                                                         const crypto::SecretKey&)>
       wrap_transport;
+  // Makes the application of replica `id`, whose durable state is in `data_dir` (default:
+  // the key-value store). Called after the options are parsed; `data_dir` is empty for
+  // offline inspection and --storage memory (keep nothing on disk then).
+  std::function<Result<std::unique_ptr<pbft::Application>>(
+      const pbft::ClusterConfig&, pbft::ReplicaId id, const std::string& data_dir)>
+      make_application;
+  // Adjusts the protocol options read from the cluster file (an application that needs
+  // batch times turns them on). Every replica of a cluster must adjust alike.
+  std::function<void(pbft::ReplicaOptions&)> adjust_options;
+  // The node's clock (default: the machine's); a Byzantine replica may lie with it.
+  std::function<std::shared_ptr<const net::Clock>()> make_clock;
 };
 
 int replica_main(int argc, char** argv, const ReplicaHooks& hooks);
