@@ -8,49 +8,14 @@
 
 namespace phalanx::adversary {
 
-namespace {
-
-struct Slot {
-  pbft::View view = 0;
-  pbft::Seq seq = 0;
-};
-
-template <typename Message>
-std::optional<Slot> slot_in(const std::string& payload) {
-  Message message;
-  if (!message.ParseFromString(payload)) return std::nullopt;
-  return Slot{message.view(), message.seq()};
-}
-
-// A payload that does not decode (a Byzantine sender's) has no slot.
-std::optional<Slot> slot_of(const wire::Envelope& envelope) {
-  switch (envelope.kind()) {
-    case wire::PRE_PREPARE:
-      return slot_in<wire::PrePrepare>(envelope.payload());
-    case wire::PREPARE:
-      return slot_in<wire::Prepare>(envelope.payload());
-    case wire::COMMIT:
-      return slot_in<wire::Commit>(envelope.payload());
-    case wire::COMMIT_CERTIFICATE: {
-      wire::CommitCertificate certificate;
-      if (!certificate.ParseFromString(envelope.payload())) return std::nullopt;
-      return slot_in<wire::PrePrepare>(certificate.pre_prepare().payload());
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
-}  // namespace
-
 std::optional<pbft::View> SentMessage::view() const {
-  auto slot = slot_of(*envelope);
+  auto slot = pbft::slot_of(*envelope);
   if (!slot) return std::nullopt;
   return slot->view;
 }
 
 std::optional<pbft::Seq> SentMessage::seq() const {
-  auto slot = slot_of(*envelope);
+  auto slot = pbft::slot_of(*envelope);
   if (!slot) return std::nullopt;
   return slot->seq;
 }

@@ -90,6 +90,12 @@ int main(int argc, char** argv) {
         std::move(inner), std::move(behaviour).value(), node::node_options(config, id).verifier,
         id));
   };
+  hooks.role = [&] {
+    std::string role = "Byzantine:";
+    if (!behaviour_name.empty()) role += " " + behaviour_name;
+    if (skew_ms != 0) role += " clock " + std::to_string(skew_ms) + " ms";
+    return role;
+  };
   hooks.make_clock = [&] { return std::make_shared<SkewedClock>(skew_ms); };
   ledger::LedgerReplicaOptions ledger_options;
   ledger::add_ledger_to(hooks, ledger_options);  // --genesis; the rest with --application ledger

@@ -2,7 +2,7 @@
 //
 //   phalanx-replica --config cluster.toml --id N [--data-dir DIR] [--rejoin]
 //                   [--storage disk|memory] [--log-level info] [--plaintext]
-//                   [--metrics-port P]
+//                   [--metrics-port P] [--trace FILE [--trace-seconds S]]
 //   phalanx-replica --config cluster.toml --id N [--data-dir DIR] --inspect [--expect FILE]
 //
 // The replica keeps what it signed and committed in DIR (default: data/replica-N beside
@@ -12,6 +12,9 @@
 // restarted with --rejoin. --inspect recovers the state from DIR offline, prints it as
 // JSON and exits; with --expect it also checks that every "KEY VALUE_BYTES" line of FILE
 // (phalanx-client bench --ack-log) is in the state.
+//
+// --trace records the messages of the first S seconds (default 3) to FILE, for
+// phalanx-msc's message sequence chart (node/tracing_transport.h).
 //
 // Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped on a signal (or inspected),
 // 2 bad configuration or key, 3 could not bind, 4 stopped by an error (see the log),
@@ -30,6 +33,7 @@
 #include "phalanx/examples/kv_application.h"
 #include "phalanx/node/cluster.h"
 #include "phalanx/node/metrics_server.h"
+#include "phalanx/node/tracing_transport.h"
 #include "phalanx/storage/log_storage.h"
 
 namespace phalanx::examples {
@@ -135,6 +139,8 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   bool rejoin = false;
   bool inspect_only = false;
   std::string expect_path;
+  std::string trace_path;
+  double trace_seconds = 3;
   app.add_option("--config", config_path, "cluster file (written by phalanx-keygen)")->required();
   app.add_option("--id", id, "this replica's id in the cluster file")->required();
   app.add_option("--data-dir", data_dir,
@@ -154,6 +160,10 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   app.add_flag("--plaintext", plaintext, "no CurveZMQ link encryption (all replicas must agree)");
   app.add_option("--metrics-port", metrics_port,
                  "HTTP port for /metrics and /status (0: any; default: the config's)");
+  app.add_option("--trace", trace_path,
+                 "record the first seconds' messages to this file (for phalanx-msc)");
+  app.add_option("--trace-seconds", trace_seconds, "how long --trace records")
+      ->check(CLI::Range(0.1, 3600.0));
   if (hooks.add_options) hooks.add_options(app);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -205,6 +215,13 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   auto transport = node::replica_transport(config.value(), id, key.value(), security);
   if (!transport.ok()) return fail(3, transport.error().message);
   std::unique_ptr<net::Transport> wire = std::move(transport).value();
+  if (!trace_path.empty()) {  // inside the hooks' wrapper: it records what really leaves
+    auto traced = node::TracingTransport::open(
+        std::move(wire), id, hooks.role ? hooks.role() : "honest", trace_path,
+        std::chrono::milliseconds(static_cast<std::int64_t>(trace_seconds * 1000)));
+    if (!traced.ok()) return fail(2, traced.error().message);
+    wire = std::move(traced).value();
+  }
   if (hooks.wrap_transport) {
     auto wrapped = hooks.wrap_transport(std::move(wire), config.value(), id, key.value());
     if (!wrapped.ok()) return fail(2, wrapped.error().message);
@@ -221,7 +238,9 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
     return fail(5, recovered.error().message +
                        " (to recover by state transfer instead, start with --rejoin)");
   const auto& entry = config.value().replicas[id];
-  int port = metrics_port >= 0 ? metrics_port : entry.metrics_port.value_or(-1);
+  int port = metrics_port >= 0 ? metrics_port
+             : entry.metrics_port ? static_cast<int>(*entry.metrics_port)
+                                  : -1;
   std::unique_ptr<node::MetricsServer> metrics;
   if (port >= 0) {
     std::string host = node::endpoint_host(entry.endpoint);

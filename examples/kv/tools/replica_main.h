@@ -36,6 +36,8 @@ struct ReplicaHooks {
   // Adjusts the protocol options read from the cluster file (an application that needs
   // batch times turns them on). Every replica of a cluster must adjust alike.
   std::function<void(pbft::ReplicaOptions&)> adjust_options;
+  // What the replica is, for the first line of its trace file (default: "honest").
+  std::function<std::string()> role;
   // The node's clock (default: the machine's); a Byzantine replica may lie with it.
   std::function<std::shared_ptr<const net::Clock>()> make_clock;
 };

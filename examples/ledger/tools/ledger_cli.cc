@@ -8,7 +8,8 @@
 //       history ACCOUNT [--limit N]
 //   phalanx-ledger verify --genesis FILE --db LEDGER_DB [--db LEDGER_DB ...]
 //
-// ACCOUNT is a public key (64 hex characters) or a secret key file (its public key).
+// ACCOUNT is a public key (64 hex characters), a file NAME.pub holding one (what
+// new-account prints, saved) or a secret key file (its public key).
 // transfer without --nonce asks the cluster for the account's last nonce first. Replies
 // are printed only once f+1 replicas agree on them. verify replays each block store from
 // the genesis (every hash, signature, nonce, state root and time; verify.h) and checks
@@ -17,6 +18,7 @@
 // Exit codes: 0 done; 1 the transfer was rejected, or verify found a fault; 2 bad input;
 // 3 no f+1 matching replies before the deadline.
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "phalanx/crypto/key_file.h"
@@ -33,12 +35,22 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+// A public key in hex, a .pub file holding one (new-account's output, saved), or a
+// secret key file (its public key).
 Result<crypto::PublicKey> parse_account(const std::string& text) {
   if (auto key = crypto::PublicKey::from_hex(text)) return *key;
+  if (text.ends_with(".pub")) {
+    std::ifstream file(text);
+    std::string hex;
+    if (!(file >> hex)) return Error{text + ": cannot read the public key file"};
+    auto key = crypto::PublicKey::from_hex(hex);
+    if (!key) return Error{text + ": not a public key (64 hex characters)"};
+    return *key;
+  }
   auto secret = crypto::read_secret_key_file(text);
   if (!secret.ok())
-    return Error{"'" + text +
-                 "' is neither a public key (64 hex) nor a key file: " + secret.error().message};
+    return Error{"'" + text + "' is neither a public key (64 hex), nor a .pub file, nor a " +
+                 "key file: " + secret.error().message};
   return secret.value().public_key();
 }
 
@@ -200,12 +212,12 @@ int main(int argc, char** argv) {
   history_command->add_option("--limit", limit, "at most this many (1-100)");
   auto* verify_command = app.add_subcommand("verify", "check block stores offline");
   verify_command->add_option("--db", dbs, "a replica's ledger.db (repeat to compare)")->required();
+  verify_command->add_option("--genesis", genesis_path, "the chain's genesis file")->required();
   CLI11_PARSE(app, argc, argv);
 
   if (new_account_command->parsed()) return new_account(out);
   if (genesis_command->parsed()) return make_genesis(chain_id, time, accounts, out);
   if (verify_command->parsed()) {
-    if (genesis_path.empty()) return fail(2, "verify needs --genesis");
     return verify(genesis_path, dbs);
   }
   if (config_path.empty()) return fail(2, "--config is required for this command");

@@ -133,6 +133,14 @@ crypto::Digest batch_digest(UnixMillis time,
                             const google::protobuf::RepeatedPtrField<wire::Envelope>& requests);
 crypto::Digest batch_digest(const wire::PrePrepare& batch);  // of its time and requests
 
+// The (view, seq) a PRE-PREPARE, PREPARE, COMMIT or COMMIT-CERTIFICATE is about; nullopt
+// for other kinds and for payloads that do not decode (a Byzantine sender's).
+struct MessageSlot {
+  View view = 0;
+  Seq seq = 0;
+};
+std::optional<MessageSlot> slot_of(const wire::Envelope& envelope);
+
 // A message body, decoded: helper for code that builds payloads.
 template <typename Proto>
 Bytes encode(const Proto& message) {
