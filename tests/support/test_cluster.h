@@ -66,7 +66,7 @@ class TestCluster {
     body.set_view(view);
     body.set_seq(seq);
     for (auto& request : requests) *body.add_requests() = std::move(request);
-    body.set_digest(pbft::batch_digest(body.requests()).bytes());
+    body.set_digest(pbft::batch_digest(body).bytes());
     return body;
   }
 

@@ -16,7 +16,7 @@
 // Embedding: build NodeOptions (usually from a ClusterConfig: see config.h), load the
 // replica's key, make a transport (ZmqTransport for real clusters) and call run() on a
 // thread of yours, or start() to have the node run its own. stop() may be called from any
-// thread (and from a signal handler through request_stop()).
+// thread; a signal handler should wake a thread that calls it (examples/kv/tools does).
 //
 // Thread-safety: run() executes on one thread, which is the only one that touches the core
 // and the application. metrics(), status() and stop() may be called from any thread.
