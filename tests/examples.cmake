@@ -76,6 +76,9 @@ function(phalanx_add_doc_blocks doc)
       set(source ${out}/block-${block_count}.cc)
       phalanx_write_if_changed(${source} "#line ${line} \"${doc}\"\n${body}")
       set(target embedding_doc_block_${block_count})
+      if(body MATCHES "^// sim-counter ")  # the guide's simulator program: run below
+        set(sim_counter_target ${target} PARENT_SCOPE)
+      endif()
       if(body MATCHES "int main\\(")
         add_executable(${target} ${source})
         set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${out})
@@ -132,4 +135,15 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/docs/embedding.md)
            COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target embedding_doc)
   set_tests_properties(examples.embedding_doc.blocks_compile_and_match_the_example
                        PROPERTIES LABELS examples TIMEOUT 600)
+endif()
+
+# The counter against Byzantine replicas: the guide's own simulator program (section 6)
+# runs the counter through two scenario files, 20 seeds each.
+if(sim_counter_target)
+  add_test(NAME examples.counter.against_byzantine_replicas_in_the_simulator
+           COMMAND ${sim_counter_target}
+                   ${CMAKE_SOURCE_DIR}/adversary/scenarios/equivocating-primary.toml
+                   ${CMAKE_SOURCE_DIR}/adversary/scenarios/crash-restart-all-log.toml)
+  set_tests_properties(examples.counter.against_byzantine_replicas_in_the_simulator
+                       PROPERTIES LABELS examples TIMEOUT 300)
 endif()
