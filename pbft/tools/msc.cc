@@ -40,7 +40,9 @@ struct Arrow {
   std::string kind, label;
 };
 
-bool is_client(const std::string& peer) { return !peer.empty() && peer[0] == 'c'; }
+bool is_client(const std::string& peer) {
+  return !peer.empty() && peer[0] == 'c';
+}
 
 bool read_trace(const std::string& path, std::map<int, Lane>& lanes, std::vector<Record>& out) {
   std::ifstream file(path);
@@ -70,7 +72,8 @@ bool read_trace(const std::string& path, std::map<int, Lane>& lanes, std::vector
 std::vector<Arrow> pair_up(const std::vector<Record>& records) {
   std::map<std::tuple<std::string, int, int>, std::vector<long long>> receives;
   for (const auto& r : records)
-    if (!r.send && !is_client(r.peer)) receives[{r.id, std::stoi(r.peer), r.self}].push_back(r.micros);
+    if (!r.send && !is_client(r.peer))
+      receives[{r.id, std::stoi(r.peer), r.self}].push_back(r.micros);
   std::vector<Arrow> arrows;
   for (const auto& r : records) {
     std::string label = r.kind + (r.seq == "-" ? "" : " v" + r.view + " #" + r.seq);
@@ -95,10 +98,11 @@ std::vector<Arrow> pair_up(const std::vector<Record>& records) {
 
 std::string colour(const std::string& kind) {
   static const std::map<std::string, std::string> colours = {
-      {"REQUEST", "#888"},       {"REPLY", "#2a2"},          {"PRE_PREPARE", "#d62728"},
-      {"PREPARE", "#1f77b4"},    {"COMMIT", "#9467bd"},      {"CHECKPOINT", "#8c564b"},
-      {"VIEW_CHANGE", "#ff7f0e"}, {"NEW_VIEW", "#e377c2"},   {"STATUS", "#ccc"},
-      {"COMMIT_CERTIFICATE", "#17becf"}};
+      {"REQUEST", "#888"},        {"REPLY", "#2a2"},
+      {"PRE_PREPARE", "#d62728"}, {"PREPARE", "#1f77b4"},
+      {"COMMIT", "#9467bd"},      {"CHECKPOINT", "#8c564b"},
+      {"VIEW_CHANGE", "#ff7f0e"}, {"NEW_VIEW", "#e377c2"},
+      {"STATUS", "#ccc"},         {"COMMIT_CERTIFICATE", "#17becf"}};
   auto found = colours.find(kind);
   return found == colours.end() ? "#000" : found->second;
 }
@@ -119,19 +123,21 @@ std::string draw(const std::map<int, Lane>& lanes, const std::vector<Arrow>& arr
   }
   std::vector<long long> order(times.begin(), times.end());
   auto y = [&](long long t) {
-    return kTop + kRow * static_cast<int>(std::lower_bound(order.begin(), order.end(), t) -
-                                          order.begin());
+    return kTop +
+           kRow * static_cast<int>(std::lower_bound(order.begin(), order.end(), t) - order.begin());
   };
   int height = kTop + kRow * static_cast<int>(order.size()) + 40;
   std::ostringstream svg;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << next + 40 << "' height='" << height
-      << "' font-family='monospace' font-size='10'>\n<rect width='100%' height='100%' fill='white'/>\n";
+      << "' font-family='monospace' font-size='10'>\n<rect width='100%' height='100%' "
+         "fill='white'/>\n";
   svg << "<text x='" << x[-1] - 20 << "' y='30' font-size='13'>clients</text>\n";
   for (const auto& [id, lane] : lanes) {
     bool byzantine = lane.role.find("Byzantine") != std::string::npos;
-    svg << "<text x='" << x[id] - 40 << "' y='30' font-size='13'" << (byzantine ? " fill='#c00'" : "")
-        << ">replica " << id << "</text><text x='" << x[id] - 40 << "' y='46'"
-        << (byzantine ? " fill='#c00'" : "") << ">" << lane.role << "</text>\n";
+    svg << "<text x='" << x[id] - 40 << "' y='30' font-size='13'"
+        << (byzantine ? " fill='#c00'" : "") << ">replica " << id << "</text><text x='"
+        << x[id] - 40 << "' y='46'" << (byzantine ? " fill='#c00'" : "") << ">" << lane.role
+        << "</text>\n";
   }
   for (const auto& [lane, position] : x)
     svg << "<line x1='" << position << "' y1='" << kTop - 10 << "' x2='" << position << "' y2='"
@@ -141,24 +147,27 @@ std::string draw(const std::map<int, Lane>& lanes, const std::vector<Arrow>& arr
   for (long long t : order) {
     if (t - last_label < 5'000) continue;  // a time label every 5 ms at most
     last_label = t;
-    svg << "<text x='4' y='" << y(t) + 3 << "' fill='#666'>" << (t - origin) / 1000 << " ms</text>\n";
+    svg << "<text x='4' y='" << y(t) + 3 << "' fill='#666'>" << (t - origin) / 1000
+        << " ms</text>\n";
   }
   for (const auto& a : arrows) {
     bool lost = a.received < 0;
     int y1 = y(a.sent), y2 = lost ? y1 + 2 * kRow : y(a.received);
     int x1 = x[a.from], x2 = lost ? (x[a.from] + x[a.to]) / 2 : x[a.to];
-    svg << "<line x1='" << x1 << "' y1='" << y1 << "' x2='" << x2 << "' y2='" << y2
-        << "' stroke='" << colour(a.kind) << "'" << (lost ? " stroke-dasharray='3,2'" : "")
-        << "><title>" << a.label << "</title></line>\n";
+    svg << "<line x1='" << x1 << "' y1='" << y1 << "' x2='" << x2 << "' y2='" << y2 << "' stroke='"
+        << colour(a.kind) << "'" << (lost ? " stroke-dasharray='3,2'" : "") << "><title>" << a.label
+        << "</title></line>\n";
     if (lost)
       svg << "<text x='" << x2 - 3 << "' y='" << y2 + 3 << "' fill='#c00'>x</text>\n";
     else
-      svg << "<circle cx='" << x2 << "' cy='" << y2 << "' r='2' fill='" << colour(a.kind) << "'/>\n";
+      svg << "<circle cx='" << x2 << "' cy='" << y2 << "' r='2' fill='" << colour(a.kind)
+          << "'/>\n";
   }
   int legend = 10;
   for (const char* kind : {"REQUEST", "PRE_PREPARE", "PREPARE", "COMMIT", "REPLY", "CHECKPOINT",
                            "VIEW_CHANGE", "NEW_VIEW", "STATUS", "COMMIT_CERTIFICATE"}) {
-    svg << "<text x='" << legend << "' y='60' fill='" << colour(kind) << "'>" << kind << "</text>\n";
+    svg << "<text x='" << legend << "' y='60' fill='" << colour(kind) << "'>" << kind
+        << "</text>\n";
     legend += 11 + 7 * static_cast<int>(std::string(kind).size());
   }
   svg << "</svg>\n";
