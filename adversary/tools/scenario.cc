@@ -162,11 +162,12 @@ int run(const std::vector<std::string>& files, std::optional<std::uint64_t> seed
     if (only_seed) {
       to_run.push_back(*only_seed);
     } else {
-      // PHALANX_SIM_SEEDS caps a file's own count, as it does the simulation tests' (the
-      // sanitizer presets set it); an explicit --seeds is taken as given.
+      // PHALANX_SIM_SEEDS_MAX (set by the sanitizer presets) and PHALANX_SIM_SEEDS cap a
+      // file's own count; an explicit --seeds is taken as given.
       std::uint64_t count = report.scenario.seeds;
-      if (const char* cap = std::getenv("PHALANX_SIM_SEEDS"); cap && *cap)
-        count = std::min<std::uint64_t>(count, std::strtoull(cap, nullptr, 10));
+      for (const char* name : {"PHALANX_SIM_SEEDS", "PHALANX_SIM_SEEDS_MAX"})
+        if (const char* cap = std::getenv(name); cap && *cap)
+          count = std::min<std::uint64_t>(count, std::strtoull(cap, nullptr, 10));
       for (std::uint64_t seed = 1; seed <= seeds.value_or(count); ++seed) to_run.push_back(seed);
     }
     for (std::uint64_t seed : to_run) {

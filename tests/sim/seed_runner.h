@@ -3,7 +3,9 @@
 // does derives from its seed, and a failing seed prints the one command that replays it.
 //
 // Environment: PHALANX_SEED=<n> runs that seed only; PHALANX_SIM_SEEDS=<count> changes
-// the number of seeds; PHALANX_SIM_VERBOSE=1 prints a summary of every run.
+// the number of seeds (a soak raises it); PHALANX_SIM_SEEDS_MAX=<count> caps it (the
+// sanitizer presets set it: their builds are slow, and seeds are the release build's
+// job); PHALANX_SIM_VERBOSE=1 prints a summary of every run.
 #include <gtest/gtest.h>
 
 #include "phalanx/net/rng.h"
@@ -39,11 +41,13 @@ inline std::uint64_t seed_or(std::uint64_t fallback) {
 }
 
 // The seeds one shard of a test runs: PHALANX_SEED alone, or its share of `count` seeds
-// (PHALANX_SIM_SEEDS overrides `count`). Shards let ctest spread the seeds over cores.
+// (PHALANX_SIM_SEEDS overrides `count`, PHALANX_SIM_SEEDS_MAX caps it). Shards let
+// ctest spread the seeds over cores.
 inline std::vector<std::uint64_t> seeds(std::uint64_t count, std::uint64_t shard = 0,
                                         std::uint64_t shards = 1) {
   if (auto seed = env_number("PHALANX_SEED")) return {*seed};
   count = env_number("PHALANX_SIM_SEEDS").value_or(count);
+  if (auto cap = env_number("PHALANX_SIM_SEEDS_MAX")) count = std::min(count, *cap);
   std::vector<std::uint64_t> mine;
   for (std::uint64_t seed = 1; seed <= count; ++seed) {
     if (seed % shards == shard) mine.push_back(seed);

@@ -30,8 +30,9 @@ bool check_case(const TwinsCase& twins_case, const TwinsOutcome& outcome, std::s
   return false;
 }
 
-// The cases of one shard (PHALANX_TWINS_CASE=i runs case i only); PHALANX_SIM_SEEDS, if
-// set, caps how many (the sanitizer presets set it), spread evenly over the space.
+// The cases of one shard (PHALANX_TWINS_CASE=i runs case i only); PHALANX_SIM_SEEDS_MAX
+// (or PHALANX_SIM_SEEDS), if set, caps how many (the sanitizer presets set it), spread
+// evenly over the space.
 void run_shard(std::uint64_t shard) {
   static const std::vector<TwinsCase> cases = enumerate_twins(TwinsSpace{});
   ASSERT_EQ(cases.size(), 4u * 9 * 9 * 9);
@@ -40,7 +41,9 @@ void run_shard(std::uint64_t shard) {
     if (*only % kShards == shard) mine.push_back(*only);
   } else {
     std::size_t step = 1;
-    if (auto cap = env_number("PHALANX_SIM_SEEDS"); cap && *cap * kShards < cases.size())
+    auto cap = env_number("PHALANX_SIM_SEEDS_MAX");
+    if (!cap) cap = env_number("PHALANX_SIM_SEEDS");
+    if (cap && *cap * kShards < cases.size())
       step = cases.size() / (*cap * kShards);
     for (std::size_t index = shard; index < cases.size(); index += kShards * step)
       mine.push_back(index);
