@@ -13,21 +13,12 @@ metrics_port=$((base_port + 10))
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/phalanx-cluster-test.XXXXXX")
 declare -A pids=()
 
-cleanup() {
+label=$case_name
+stop_processes() {
   for id in "${!pids[@]}"; do kill -9 "${pids[$id]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ "${keep:-0}" = 1 ]; then echo "logs kept in $scratch"; else rm -rf "$scratch"; fi
 }
-trap cleanup EXIT
-cd "$scratch"
-
-fail() {
-  echo "FAIL ($case_name): $*" >&2
-  for log in r*.log; do [ -f "$log" ] && { echo "--- $log (last 15 lines)"; tail -15 "$log"; }; done
-  keep=1
-  exit 1
-}
-say() { echo "[$case_name] $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../support/scratch.sh"
 
 "$keygen" --out cluster --base-port "$base_port" --metrics-base-port "$metrics_port" >/dev/null
 config=cluster/cluster.toml

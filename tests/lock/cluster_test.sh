@@ -14,21 +14,12 @@ keygen=$(realpath "$2") replica_bin=$(realpath "$3") lock_bin=$(realpath "$4")
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/phalanx-lock-test.XXXXXX")
 pids=()
 
-cleanup() {
+label=lock
+stop_processes() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${keep:-0}" = 1 ]; then echo "logs kept in $scratch"; else rm -rf "$scratch"; fi
 }
-trap cleanup EXIT
-cd "$scratch"
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in r*.log; do [ -f "$log" ] && { echo "--- $log (last 15 lines)"; tail -15 "$log"; }; done
-  keep=1
-  exit 1
-}
-say() { echo "[lock] $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../support/scratch.sh"
 
 "$keygen" --out cluster --base-port "$base_port" --metrics-base-port "$((base_port + 10))" \
   --clients 2 >/dev/null

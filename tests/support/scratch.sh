@@ -1,0 +1,21 @@
+# Shared by the real-process test scripts (tests/integration/cluster_test.sh,
+# tests/lock/cluster_test.sh): a scratch directory that is removed on exit unless the
+# test failed or keep=1, and failure reports that show the replicas' last log lines.
+#
+# Source it after setting `scratch` (the directory), `label` (prefix of messages) and a
+# function `stop_processes` (stops every process the test started, by pid).
+
+cleanup() {
+  stop_processes
+  if [ "${keep:-0}" = 1 ]; then echo "logs kept in $scratch"; else rm -rf "$scratch"; fi
+}
+trap cleanup EXIT
+cd "$scratch"
+
+fail() {
+  echo "FAIL ($label): $*" >&2
+  for log in r*.log; do [ -f "$log" ] && { echo "--- $log (last 15 lines)"; tail -15 "$log"; }; done
+  keep=1
+  exit 1
+}
+say() { echo "[$label] $*"; }
