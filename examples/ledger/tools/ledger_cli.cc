@@ -76,13 +76,9 @@ Result<Session> connect(const std::string& config_path, const std::string& genes
   auto genesis = ledger::load_genesis(
       genesis_path.empty() ? config.value().resolve_path("genesis.toml") : genesis_path);
   if (!genesis.ok()) return genesis.error();
-  const pbft::ClientEntry* entry =
-      client_name.empty() ? (config.value().clients.empty() ? nullptr : &config.value().clients[0])
-                          : config.value().find_client(client_name);
-  if (entry == nullptr || entry->key_file.empty())
-    return Error{"no client " + (client_name.empty() ? "" : "'" + client_name + "' ") +
-                 "with a key file in " + config_path};
-  auto secret = crypto::read_secret_key_file(config.value().resolve_path(entry->key_file));
+  if (config.value().clients.empty()) return Error{"no client in " + config_path};
+  auto secret = pbft::load_client_key(
+      config.value(), client_name.empty() ? config.value().clients[0].name : client_name);
   if (!secret.ok()) return secret.error();
   auto transport =
       node::client_transport(config.value(), secret.value(), node::LinkSecurity::kCurve);

@@ -42,13 +42,9 @@ struct Arguments {
 
 // The key of client `name` (empty: the first) in the cluster file.
 Result<crypto::SecretKey> client_key(const pbft::ClusterConfig& config, const Arguments& args) {
-  const pbft::ClientEntry* entry = args.client_name.empty()
-                                       ? (config.clients.empty() ? nullptr : &config.clients[0])
-                                       : config.find_client(args.client_name);
-  if (entry == nullptr || entry->key_file.empty())
-    return Error{"no client " + (args.client_name.empty() ? "" : "'" + args.client_name + "' ") +
-                 "with a key file in " + args.config_path};
-  return crypto::read_secret_key_file(config.resolve_path(entry->key_file));
+  if (config.clients.empty()) return Error{"no client in " + args.config_path};
+  return pbft::load_client_key(
+      config, args.client_name.empty() ? config.clients[0].name : args.client_name);
 }
 
 // Whether the reply means the client got what it asked for (exit code 0).
