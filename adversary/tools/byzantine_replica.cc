@@ -12,6 +12,8 @@
 // stamps batches in the future or the past); without --byzantine it lies with that alone.
 //
 // Built from adversary/ and never part of the honest phalanx-replica binary.
+#include <CLI/CLI.hpp>
+
 #include "ledger_hooks.h"
 #include "phalanx/adversary/byzantine_transport.h"
 #include "phalanx/examples/kv_application.h"

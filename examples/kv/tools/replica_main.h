@@ -5,7 +5,6 @@
 // options, wraps the transport and may lie about its clock. The honest binaries link
 // nothing of adversary/.
 
-#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +15,12 @@
 #include "phalanx/net/transport.h"
 #include "phalanx/pbft/application.h"
 #include "phalanx/pbft/config.h"
+
+// CLI11 costs ~8 s of compile time per file that includes it; only the files that add
+// options include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace phalanx::examples {
 

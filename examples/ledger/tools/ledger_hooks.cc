@@ -1,5 +1,6 @@
 #include "ledger_hooks.h"
 
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
