@@ -2,10 +2,23 @@
 
 #include <sodium.h>
 
+#include <atomic>
+
 #include "phalanx/base/assert.h"
+#include "phalanx/crypto/op_counts.h"
 #include "phalanx/crypto/sodium.h"
 
 namespace phalanx::crypto {
+
+namespace {
+std::atomic<std::uint64_t> signs_made{0};
+std::atomic<std::uint64_t> signatures_checked{0};
+}  // namespace
+
+OpCounts op_counts() {
+  return OpCounts{signs_made.load(std::memory_order_relaxed),
+                  signatures_checked.load(std::memory_order_relaxed)};
+}
 
 Digest signing_digest(const Domain& domain, ByteView payload) {
   PHALANX_ASSERT(domain.cluster_id.size() <= kClusterIdMax, "cluster id longer than allowed");
@@ -19,6 +32,7 @@ Digest signing_digest(const Domain& domain, ByteView payload) {
 }
 
 Signature Signer::sign_digest(const Digest& digest) const {
+  signs_made.fetch_add(1, std::memory_order_relaxed);
   std::array<std::uint8_t, Signature::kSize> out;
   crypto_sign_detached(out.data(), nullptr, digest.array().data(), digest.array().size(),
                        key_.secret_.data());
@@ -31,6 +45,7 @@ Signature Signer::sign(const Domain& domain, ByteView payload) const {
 
 bool verify_digest(const PublicKey& key, const Digest& digest, const Signature& signature) {
   ensure_sodium_initialized();
+  signatures_checked.fetch_add(1, std::memory_order_relaxed);
   return crypto_sign_verify_detached(signature.array().data(), digest.array().data(),
                                      digest.array().size(), key.array().data()) == 0;
 }

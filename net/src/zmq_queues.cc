@@ -104,7 +104,10 @@ std::size_t TransportQueues::receive(std::vector<Inbound>& out, std::size_t max,
                                      std::chrono::milliseconds timeout) {
   if (max == 0) return 0;
   std::unique_lock lock(inbound_mutex_);
-  if (!inbound_ready_.wait_for(lock, timeout, [this] { return !inbound_.empty(); })) return 0;
+  if (!inbound_ready_.wait_for(lock, timeout,
+                               [this] { return !inbound_.empty() || receiver_woken_; }))
+    return 0;
+  receiver_woken_ = false;
   std::size_t moved = 0;
   for (; moved < max && !inbound_.empty(); ++moved) {
     inbound_bytes_ -= inbound_.front().bytes.size();
@@ -115,6 +118,14 @@ std::size_t TransportQueues::receive(std::vector<Inbound>& out, std::size_t max,
   lock.unlock();
   if (more) inbound_ready_.notify_one();
   return moved;
+}
+
+void TransportQueues::wake_receiver() {
+  {
+    std::lock_guard lock(inbound_mutex_);
+    receiver_woken_ = true;
+  }
+  inbound_ready_.notify_all();
 }
 
 std::size_t TransportQueues::inbound_depth() const {

@@ -79,6 +79,8 @@ class TransportQueues {
   std::size_t deliver(std::vector<Inbound>& batch);
   std::size_t receive(std::vector<Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout);
+  // Makes a waiting receive(), or the next one, return at once (Transport::wake).
+  void wake_receiver();
 
   std::size_t inbound_depth() const;
   std::size_t outbound_depth() const;
@@ -104,6 +106,7 @@ class TransportQueues {
   std::condition_variable inbound_ready_;
   std::deque<Inbound> inbound_;
   std::size_t inbound_bytes_ = 0;
+  bool receiver_woken_ = false;  // guarded by inbound_mutex_
 };
 
 }  // namespace phalanx::net

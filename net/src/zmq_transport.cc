@@ -100,6 +100,7 @@ class ZmqTransport::Impl {
                       std::chrono::milliseconds timeout) {
     return queues_->receive(out, max, timeout);
   }
+  void wake() { queues_->wake_receiver(); }
   ZmqTransportStats stats() const;
   const std::string& bound_endpoint() const { return io_->bound_endpoint(); }
 
@@ -207,6 +208,9 @@ bool ZmqTransport::send_to_connection(std::uint64_t connection, SharedBytes byte
 std::size_t ZmqTransport::receive(std::vector<Inbound>& out, std::size_t max,
                                   std::chrono::milliseconds timeout) {
   return impl_->receive(out, max, timeout);
+}
+void ZmqTransport::wake() {
+  impl_->wake();
 }
 TransportStats ZmqTransport::stats() const {
   return impl_->stats();

@@ -1,6 +1,7 @@
 #include "phalanx/node/client.h"
 
 #include <chrono>
+#include <utility>
 
 namespace phalanx::pbft {
 
@@ -21,7 +22,7 @@ Client::Client(ClientSettings settings, crypto::SecretKey key,
     auto core = std::make_unique<ClientCore>(settings_.verifier, key.derive_child(i),
                                              settings_.options, first);
     by_key_[core->public_key()] = i;
-    slots_.push_back(Slot{std::move(core), std::nullopt, 0});
+    slots_.push_back(Slot{std::move(core), nullptr, 0});
   }
   thread_ = std::thread([this] { run(); });
 }
@@ -31,22 +32,41 @@ Client::~Client() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  transport_->wake();
   thread_.join();
 }
 
 std::future<Result<Bytes>> Client::submit(Bytes operation,
                                           std::optional<std::chrono::milliseconds> timeout) {
-  Submission submission{std::move(operation), timeout.value_or(settings_.timeout), {}};
-  auto future = submission.promise.get_future();
-  std::lock_guard lock(mutex_);
-  if (stopping_ || waiting_.size() >= settings_.queue_max) {
-    submission.promise.set_value(Error{stopping_ ? "client is shutting down"
-                                                 : "client queue full (queue_max requests)"});
-    return future;
-  }
-  ++stats_.submitted;
-  waiting_.push_back(std::move(submission));
+  auto promise = std::make_shared<std::promise<Result<Bytes>>>();
+  auto future = promise->get_future();
+  submit(
+      std::move(operation),
+      [promise](Result<Bytes> outcome) { promise->set_value(std::move(outcome)); }, timeout);
   return future;
+}
+
+void Client::submit(Bytes operation, Done done,
+                    std::optional<std::chrono::milliseconds> timeout) {
+  std::optional<Error> refused;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || waiting_.size() >= settings_.queue_max) {
+      refused = Error{stopping_ ? "client is shutting down"
+                                : "client queue full (queue_max requests)"};
+    } else {
+      ++stats_.submitted;
+      waiting_.push_back(
+          Submission{std::move(operation), timeout.value_or(settings_.timeout), std::move(done)});
+    }
+  }
+  if (refused) {
+    done(std::move(*refused));  // outside the lock: `done` may submit again
+    return;
+  }
+  // The client thread may be waiting for replies; have it start this one now. (From the
+  // client's own thread, in a `done`, this only costs the next receive its wait.)
+  transport_->wake();
 }
 
 Result<Bytes> Client::call(Bytes operation, std::optional<std::chrono::milliseconds> timeout) {
@@ -76,21 +96,25 @@ void Client::run() {
     for (auto& message : inbound) handle(message);
     now = clock_->now_ns();
     for (auto& slot : slots_)
-      if (slot.promise && now >= slot.core->next_deadline())
+      if (slot.done && now >= slot.core->next_deadline())
         carry_out(slot, slot.core->on_tick(now));
     expire(now);
   }
-  // Fail whatever is left, so no caller waits for ever.
+  // Fail whatever is left, so no caller waits for ever (outside the lock: a `done` may
+  // submit again, and is refused).
   for (auto& slot : slots_)
-    if (slot.promise) slot.promise->set_value(Error{"client is shutting down"});
-  std::lock_guard lock(mutex_);
-  for (auto& submission : waiting_) submission.promise.set_value(Error{"client is shutting down"});
-  waiting_.clear();
+    if (slot.done) std::exchange(slot.done, nullptr)(Error{"client is shutting down"});
+  std::deque<Submission> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(waiting_);
+  }
+  for (auto& submission : left) submission.done(Error{"client is shutting down"});
 }
 
 void Client::start_waiting_submissions() {
   for (auto& slot : slots_) {
-    if (slot.promise) continue;
+    if (slot.done) continue;
     Submission submission;
     {
       std::lock_guard lock(mutex_);
@@ -99,7 +123,7 @@ void Client::start_waiting_submissions() {
       waiting_.pop_front();
     }
     std::uint64_t now = clock_->now_ns();
-    slot.promise = std::move(submission.promise);
+    slot.done = std::move(submission.done);
     slot.deadline_ns =
         now + std::chrono::duration_cast<std::chrono::nanoseconds>(submission.timeout).count();
     carry_out(slot, slot.core->submit(std::move(submission.operation), now));
@@ -131,34 +155,33 @@ void Client::carry_out(Slot& slot, ClientActions actions) {
     for (ReplicaId replica = 0; replica < n; ++replica)
       transport_->send_to_node(replica, outgoing.envelope);
   }
-  if (actions.completed && slot.promise) {
+  if (actions.completed && slot.done) {
     // Count first: a caller that got its result must see it in stats().
     {
       std::lock_guard lock(mutex_);
       ++stats_.completed;
     }
-    slot.promise->set_value(std::move(actions.completed->result));
-    slot.promise.reset();
+    // Free the slot before calling: `done` may submit again.
+    std::exchange(slot.done, nullptr)(std::move(actions.completed->result));
   }
 }
 
 void Client::expire(std::uint64_t now) {
   for (auto& slot : slots_) {
-    if (!slot.promise || now < slot.deadline_ns) continue;
+    if (!slot.done || now < slot.deadline_ns) continue;
     slot.core->abandon();
     {
       std::lock_guard lock(mutex_);
       ++stats_.timed_out;
     }
-    slot.promise->set_value(Error{"no f+1 matching replies before the deadline"});
-    slot.promise.reset();
+    std::exchange(slot.done, nullptr)(Error{"no f+1 matching replies before the deadline"});
   }
 }
 
 std::uint64_t Client::next_wakeup() const {
   std::uint64_t wakeup = ~std::uint64_t{0};
   for (const auto& slot : slots_) {
-    if (!slot.promise) continue;
+    if (!slot.done) continue;
     wakeup = std::min({wakeup, slot.deadline_ns, slot.core->next_deadline()});
   }
   return wakeup;

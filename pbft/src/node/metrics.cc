@@ -66,6 +66,9 @@ std::string Metrics::render() const {
   };
   counter("messages_received_total", "Messages received from the transport.", messages_received);
   counter("messages_sent_total", "Messages handed to the transport.", messages_sent);
+  counter("bytes_received_total", "Envelope bytes received from the transport.", bytes_received);
+  counter("bytes_sent_total", "Envelope bytes handed to the transport for peers (per peer).",
+          bytes_sent);
   counter("requests_received_total", "Client requests received (direct or relayed).",
           requests_received);
   counter("requests_executed_total", "Client requests executed.", requests_executed);
@@ -82,6 +85,8 @@ std::string Metrics::render() const {
   counter("storage_bytes_total", "Bytes appended to the durable log.", storage_bytes);
   counter("snapshots_saved_total", "Stable checkpoint states saved as snapshots.", snapshots_saved);
   counter("replies_sent_total", "Replies sent to clients.", replies_sent);
+  counter("reply_bytes_sent_total", "Envelope bytes of replies sent to clients.",
+          reply_bytes_sent);
   counter("replies_unroutable_total", "Replies for clients with no known connection.",
           replies_unroutable);
   counter("dropped_by_core_total", "Valid messages the protocol had no use for.", dropped_by_core);

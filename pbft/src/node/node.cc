@@ -121,6 +121,7 @@ Status Node::run() {
 
 void Node::step_inbound(net::Inbound& inbound) {
   metrics_.messages_received.fetch_add(1, std::memory_order_relaxed);
+  metrics_.bytes_received.fetch_add(inbound.bytes.size(), std::memory_order_relaxed);
   pbft::Opened opened =
       pbft::open_envelope(inbound.bytes, options_.verifier, pbft::Audience::kReplica);
   if (!opened.ok()) {
@@ -198,12 +199,14 @@ void Node::send_all(const pbft::Actions& actions) {
     if (outgoing.to) {
       transport_->send_to_node(*outgoing.to, outgoing.envelope);
       metrics_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+      metrics_.bytes_sent.fetch_add(outgoing.envelope->size(), std::memory_order_relaxed);
       continue;
     }
     for (pbft::ReplicaId peer = 0; peer < n; ++peer) {
       if (peer == options_.id) continue;
       transport_->send_to_node(peer, outgoing.envelope);  // one buffer, shared by all
       metrics_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+      metrics_.bytes_sent.fetch_add(outgoing.envelope->size(), std::memory_order_relaxed);
     }
   }
 }
@@ -217,6 +220,7 @@ void Node::deliver_replies(const pbft::Actions& actions) {
     }
     transport_->send_to_connection(found->second, reply.envelope);
     metrics_.replies_sent.fetch_add(1, std::memory_order_relaxed);
+    metrics_.reply_bytes_sent.fetch_add(reply.envelope->size(), std::memory_order_relaxed);
   }
 }
 

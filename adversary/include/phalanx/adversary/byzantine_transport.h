@@ -33,6 +33,7 @@ class ByzantineTransport final : public net::Transport {
   std::size_t receive(std::vector<net::Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout) override;
   net::TransportStats stats() const override { return inner_->stats(); }
+  void wake() override { inner_->wake(); }
 
  private:
   struct Delayed {

@@ -62,6 +62,10 @@ class Transport {
   virtual std::size_t receive(std::vector<Inbound>& out, std::size_t max,
                               std::chrono::milliseconds timeout) = 0;
   virtual TransportStats stats() const = 0;
+  // Makes a receive() that is waiting, or the next one, return at once (possibly with
+  // nothing): how another thread tells the receiving one there is work. Any thread. The
+  // default does nothing (receive returns at its timeout).
+  virtual void wake() {}
 };
 
 }  // namespace phalanx::net

@@ -144,6 +144,7 @@ class ZmqTransport final : public Transport {
   std::size_t receive(std::vector<Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout) override;
   TransportStats stats() const override;
+  void wake() override;
   ZmqTransportStats zmq_stats() const;
 
   // The endpoint the ROUTER is bound to, with the port the system chose; empty for a client.

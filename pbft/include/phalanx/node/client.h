@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -61,6 +62,11 @@ class Client {
   // the queue was full, or the client is shutting down).
   std::future<Result<Bytes>> submit(Bytes operation,
                                     std::optional<std::chrono::milliseconds> timeout = {});
+  // The same, calling `done` with the outcome instead: on the client's thread (keep it
+  // short; it may submit() again), or at once on the caller's when the queue is full or the
+  // client is stopping. What a closed-loop load generator uses (phalanx-bench).
+  using Done = std::function<void(Result<Bytes>)>;
+  void submit(Bytes operation, Done done, std::optional<std::chrono::milliseconds> timeout = {});
   Result<Bytes> call(Bytes operation, std::optional<std::chrono::milliseconds> timeout = {});
   ClientStats stats() const;
 
@@ -68,11 +74,11 @@ class Client {
   struct Submission {
     Bytes operation;
     std::chrono::milliseconds timeout;
-    std::promise<Result<Bytes>> promise;
+    Done done;
   };
   struct Slot {
     std::unique_ptr<ClientCore> core;
-    std::optional<std::promise<Result<Bytes>>> promise;
+    Done done;  // set while a request of this identity is outstanding
     std::uint64_t deadline_ns = 0;
   };
 

@@ -38,6 +38,8 @@ struct Metrics {
   // Counters.
   Counter messages_received{0};
   Counter messages_sent{0};
+  Counter bytes_received{0};  // envelope bytes, before any check (requests included)
+  Counter bytes_sent{0};      // envelope bytes to peers, once per peer sent to
   Counter requests_received{0};
   Counter requests_executed{0};
   Counter batches_executed{0};
@@ -51,6 +53,7 @@ struct Metrics {
   Counter storage_bytes{0};
   Counter snapshots_saved{0};
   Counter replies_sent{0};
+  Counter reply_bytes_sent{0};
   Counter replies_unroutable{0};  // the client's connection is unknown or gone
   Counter dropped_by_core{0};     // valid but useless or out of place (see logs for why)
   std::array<Counter, static_cast<std::size_t>(pbft::Rejection::kCount)> rejected{};

@@ -36,6 +36,7 @@ class TracingTransport final : public net::Transport {
   std::size_t receive(std::vector<net::Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout) override;
   net::TransportStats stats() const override { return inner_->stats(); }
+  void wake() override { inner_->wake(); }
 
  private:
   TracingTransport(std::unique_ptr<net::Transport> inner, pbft::ReplicaId self, std::FILE* file,

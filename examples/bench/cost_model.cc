@@ -1,0 +1,33 @@
+#include "cost_model.h"
+
+#include <algorithm>
+
+namespace phalanx::bench {
+
+WorkPerRequest least_work(std::size_t replicas, std::size_t batch_requests_max,
+                          std::size_t operation_bytes) {
+  auto bytes = static_cast<double>(operation_bytes);
+  if (replicas == 0) return WorkPerRequest{2, 2, 2, 2 * bytes};
+  auto n = static_cast<double>(replicas);
+  double f = static_cast<double>((replicas - 1) / 3);
+  double b = static_cast<double>(std::max<std::size_t>(1, batch_requests_max));
+  double agreement_messages = (n - 1) + (n - 1) * (n - 1) + n * (n - 1);
+  WorkPerRequest work;
+  work.signs = 1 + n + (1 + (n - 1) + n) / b;
+  work.verifies = n + (f + 1) + agreement_messages / b;
+  work.messages = 2 * n + agreement_messages / b;
+  work.hashed_bytes = (1 + n + n) * bytes;
+  return work;
+}
+
+double cpu_us(const WorkPerRequest& work, const MachineCosts& costs) {
+  return work.signs * costs.sign_us + work.verifies * costs.verify_us +
+         work.messages * costs.zmq_message_cpu_us +
+         work.hashed_bytes * costs.blake2b_ns_per_byte / 1e3;
+}
+
+double ceiling_per_second(const WorkPerRequest& work, const MachineCosts& costs) {
+  return static_cast<double>(costs.cores) * 1e6 / cpu_us(work, costs);
+}
+
+}  // namespace phalanx::bench
