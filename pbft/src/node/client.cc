@@ -6,6 +6,19 @@
 namespace phalanx::pbft {
 
 namespace {
+// The client key and request id a reply claims, read without checking its signature; or
+// nullopt when it does not decode as a reply.
+std::optional<std::pair<crypto::PublicKey, RequestId>> claimed_reply(const std::string& bytes) {
+  wire::Envelope envelope;
+  wire::Reply reply;
+  if (!envelope.ParseFromString(bytes) || envelope.kind() != wire::REPLY ||
+      !reply.ParseFromString(envelope.payload()))
+    return std::nullopt;
+  auto key = crypto::PublicKey::from_bytes(reply.client_key());
+  if (!key) return std::nullopt;
+  return std::make_pair(*key, RequestId{reply.request_id()});
+}
+
 RequestId first_request_id() {
   auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
@@ -46,14 +59,13 @@ std::future<Result<Bytes>> Client::submit(Bytes operation,
   return future;
 }
 
-void Client::submit(Bytes operation, Done done,
-                    std::optional<std::chrono::milliseconds> timeout) {
+void Client::submit(Bytes operation, Done done, std::optional<std::chrono::milliseconds> timeout) {
   std::optional<Error> refused;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || waiting_.size() >= settings_.queue_max) {
-      refused = Error{stopping_ ? "client is shutting down"
-                                : "client queue full (queue_max requests)"};
+      refused =
+          Error{stopping_ ? "client is shutting down" : "client queue full (queue_max requests)"};
     } else {
       ++stats_.submitted;
       waiting_.push_back(
@@ -88,16 +100,14 @@ void Client::run() {
     start_waiting_submissions();
     std::uint64_t now = clock_->now_ns();
     std::uint64_t wakeup = next_wakeup();
-    auto wait = std::chrono::milliseconds(wakeup > now ? std::min<std::uint64_t>(
-                                                             (wakeup - now) / 1'000'000 + 1, 5)
-                                                       : 0);
+    auto wait = std::chrono::milliseconds(
+        wakeup > now ? std::min<std::uint64_t>((wakeup - now) / 1'000'000 + 1, 5) : 0);
     inbound.clear();
     transport_->receive(inbound, 256, wait);
     for (auto& message : inbound) handle(message);
     now = clock_->now_ns();
     for (auto& slot : slots_)
-      if (slot.done && now >= slot.core->next_deadline())
-        carry_out(slot, slot.core->on_tick(now));
+      if (slot.done && now >= slot.core->next_deadline()) carry_out(slot, slot.core->on_tick(now));
     expire(now);
   }
   // Fail whatever is left, so no caller waits for ever (outside the lock: a `done` may
@@ -131,6 +141,17 @@ void Client::start_waiting_submissions() {
 }
 
 void Client::handle(net::Inbound& inbound) {
+  // A reply to a request that completed already (f+1 replies suffice; the other replicas'
+  // arrive later) or was abandoned cannot count: skip its signature check, the largest
+  // cost of a client. A reply that does not decode goes on, to be rejected and counted.
+  if (auto claimed = claimed_reply(inbound.bytes)) {
+    auto found = by_key_.find(claimed->first);
+    if (found != by_key_.end() && !slots_[found->second].core->awaits(claimed->second)) {
+      std::lock_guard lock(mutex_);
+      ++stats_.late_replies;
+      return;
+    }
+  }
   Opened opened = open_envelope(inbound.bytes, settings_.verifier, Audience::kClient);
   if (!opened.ok()) {
     std::lock_guard lock(mutex_);

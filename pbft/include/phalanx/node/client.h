@@ -37,10 +37,10 @@ namespace phalanx::pbft {
 
 struct ClientSettings {
   Verifier verifier;
-  ClientOptions options;                       // retry timing
-  std::size_t identities = 16;                 // requests in flight at most
-  std::chrono::milliseconds timeout{10'000};   // default per-request deadline
-  std::size_t queue_max = 100'000;             // submissions waiting for an identity
+  ClientOptions options;                      // retry timing
+  std::size_t identities = 16;                // requests in flight at most
+  std::chrono::milliseconds timeout{10'000};  // default per-request deadline
+  std::size_t queue_max = 100'000;            // submissions waiting for an identity
 };
 
 struct ClientStats {
@@ -48,6 +48,7 @@ struct ClientStats {
   std::uint64_t completed = 0;
   std::uint64_t timed_out = 0;
   std::uint64_t rejected_replies = 0;  // replies that failed the edge checks
+  std::uint64_t late_replies = 0;      // for a request no longer outstanding: dropped unchecked
 };
 
 class Client {

@@ -24,7 +24,7 @@ namespace phalanx::pbft {
 struct Completion {
   RequestId request_id = 0;
   Bytes result;
-  View view = 0;             // the view the accepting replies reported
+  View view = 0;  // the view the accepting replies reported
   Instant submitted_at = 0;
   Instant completed_at = 0;
 };
@@ -43,6 +43,10 @@ class ClientCore {
              RequestId first_request_id = 1);
 
   bool busy() const { return outstanding_.has_value(); }
+  // Whether a reply to `request_id` could still count (the outstanding request's id).
+  bool awaits(RequestId request_id) const {
+    return outstanding_ && outstanding_->request_id == request_id;
+  }
   const crypto::PublicKey& public_key() const { return signer_.public_key(); }
   View view() const { return view_; }
 

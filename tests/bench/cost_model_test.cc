@@ -1,0 +1,48 @@
+// The cost model's least work per request (cost_model.h), worked out by hand for n = 4.
+#include "cost_model.h"
+
+#include <gtest/gtest.h>
+
+namespace phalanx::bench {
+namespace {
+
+TEST(CostModel, OneRequestPerBatchOfFourReplicas) {
+  WorkPerRequest work = least_work(4, 1, 0);
+  // Signs: client 1, replies 4, pre-prepare 1, prepares 3, commits 4.
+  EXPECT_DOUBLE_EQ(work.signs, 13);
+  // Checks: the request at 4 replicas, f+1 = 2 replies at the client, the pre-prepare at
+  // 3 backups, 3 prepares at 3 replicas each, 4 commits at 3 replicas each.
+  EXPECT_DOUBLE_EQ(work.verifies, 4 + 2 + 3 + 9 + 12);
+  EXPECT_DOUBLE_EQ(work.messages, 8 + 3 + 9 + 12);
+}
+
+TEST(CostModel, BatchingSpreadsTheAgreementOverTheBatch) {
+  WorkPerRequest one = least_work(4, 1, 0);
+  WorkPerRequest many = least_work(4, 64, 0);
+  EXPECT_DOUBLE_EQ(many.signs, 5 + 8.0 / 64);
+  EXPECT_DOUBLE_EQ(many.verifies, 6 + 24.0 / 64);
+  EXPECT_LT(many.messages, one.messages);
+}
+
+TEST(CostModel, UnreplicatedIsOneSignatureEachWay) {
+  WorkPerRequest work = least_work(0, 64, 100);
+  EXPECT_DOUBLE_EQ(work.signs, 2);
+  EXPECT_DOUBLE_EQ(work.verifies, 2);
+  EXPECT_DOUBLE_EQ(work.messages, 2);
+  EXPECT_DOUBLE_EQ(work.hashed_bytes, 200);
+}
+
+TEST(CostModel, CeilingIsEveryCoreBusyWithTheWork) {
+  MachineCosts costs;
+  costs.cores = 2;
+  costs.sign_us = 20;
+  costs.verify_us = 50;
+  costs.zmq_message_cpu_us = 2;
+  costs.blake2b_ns_per_byte = 1;
+  WorkPerRequest work{1, 2, 3, 1000};
+  EXPECT_DOUBLE_EQ(cpu_us(work, costs), 20 + 100 + 6 + 1);
+  EXPECT_DOUBLE_EQ(ceiling_per_second(work, costs), 2e6 / 127);
+}
+
+}  // namespace
+}  // namespace phalanx::bench
