@@ -19,7 +19,8 @@ struct BenchOptions {
   std::size_t clients = 1;                      // client objects sharing the outstanding requests
   std::size_t batch_requests_max = 64;
   double batch_delay_ms = 1;
-  bool durable = false;  // disk storage with fsync (group commit) vs memory
+  std::size_t pipeline_batches_max = 0;  // adaptive batching (ReplicaOptions); 0: off
+  bool durable = false;                  // disk storage with fsync (group commit) vs memory
   double warmup_seconds = 2;
   double seconds = 10;        // measured, per point
   bool plaintext = false;     // no CurveZMQ link encryption

@@ -7,7 +7,7 @@
 //
 //   phalanx-bench [--replicas N] [--outstanding K[,K...]] [--clients C]
 //                 [--application null|kv] [--request-bytes B] [--reply-bytes B]
-//                 [--batch-max B] [--batch-delay-ms MS] [--durable] [--plaintext]
+//                 [--batch-max B] [--batch-delay-ms MS] [--pipeline P] [--durable] [--plaintext]
 //                 [--threads] [--unreplicated | --baseline] [--seconds S] [--warmup S]
 //                 [--json FILE] [--svg FILE] [--base-port P] [--no-machine]
 //
@@ -128,6 +128,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--batch-delay-ms", options.batch_delay_ms, "longest wait to fill a batch")
       ->check(CLI::Range(0.0, 1000.0));
+  app.add_option("--pipeline", options.pipeline_batches_max,
+                 "adaptive batching: batches in flight before a non-full batch waits (0: off)")
+      ->check(CLI::Range(0, 4096));
   app.add_flag("--durable", options.durable, "disk storage with fsync (default: memory)");
   app.add_flag("--plaintext", options.plaintext, "no CurveZMQ link encryption");
   app.add_flag("--threads", options.threads, "replicas as threads of this process");

@@ -103,6 +103,7 @@ std::string to_json(const std::vector<RunReport>& runs) {
         << ",\"reply_bytes\":" << o.reply_bytes << ",\"clients\":" << o.clients
         << ",\"batch_requests_max\":" << o.batch_requests_max
         << ",\"batch_delay_ms\":" << number(o.batch_delay_ms)
+        << ",\"pipeline_batches_max\":" << o.pipeline_batches_max
         << ",\"durable\":" << (o.durable ? "true" : "false")
         << ",\"threads\":" << (o.threads ? "true" : "false")
         << ",\"curve\":" << (o.plaintext ? "false" : "true")

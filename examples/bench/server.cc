@@ -102,6 +102,7 @@ pbft::ClusterConfig bench_cluster(const BenchOptions& options) {
     replica.public_key = server_key(id).public_key();
   }
   config.replica_options.batch_requests_max = options.batch_requests_max;
+  config.replica_options.pipeline_batches_max = options.pipeline_batches_max;
   config.replica_options.batch_delay_max =
       static_cast<pbft::Instant>(options.batch_delay_ms * static_cast<double>(pbft::kMillisecond));
   return config;

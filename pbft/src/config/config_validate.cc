@@ -24,12 +24,13 @@ constexpr std::uint64_t kOne = 1;
 constexpr std::uint64_t kMs = kMillisecond;
 constexpr std::uint64_t kHourMs = 3'600'000;
 
-const std::array<OptionField<ReplicaOptions>, 19> kReplicaFields = {
+const std::array<OptionField<ReplicaOptions>, 20> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, checkpoint_interval, "checkpoint_interval", kOne, 1, 1 << 20),
     PHALANX_OPTION(ReplicaOptions, window_checkpoints, "window_checkpoints", kOne, 2, 64),
     PHALANX_OPTION(ReplicaOptions, batch_requests_max, "batch_requests_max", kOne, 1,
                    WireLimits{}.batch_requests_max),
     PHALANX_OPTION(ReplicaOptions, batch_delay_max, "batch_delay_max_ms", kMs, 0, 10'000),
+    PHALANX_OPTION(ReplicaOptions, pipeline_batches_max, "pipeline_batches_max", kOne, 0, 4096),
     PHALANX_OPTION(ReplicaOptions, status_interval, "status_interval_ms", kMs, 1, 60'000),
     PHALANX_OPTION(ReplicaOptions, retransmit_slots_max, "retransmit_slots_max", kOne, 1, 4096),
     PHALANX_OPTION(ReplicaOptions, state_fetch_timeout, "state_fetch_timeout_ms", kMs, 1, kHourMs),

@@ -97,10 +97,18 @@ bool Replica::Core::batch_ready() const {
     oldest = std::min(oldest, found->second.arrived_at);
   }
   if (unproposed == 0) return false;
-  // Full batch, or the oldest request waited long enough, or nothing is in flight (at low
-  // load a request should not wait for company).
-  return unproposed >= options_.batch_requests_max || now_ >= oldest + options_.batch_delay_max ||
-         next_seq_ <= last_executed_;
+  // A full batch leaves; so does any when nothing is in flight (at low load a request
+  // should not wait for company). Otherwise the oldest request waits up to the batch
+  // delay, or, with adaptive batching, while the pipeline is full (an execution calls
+  // try_propose again, so the wait ends with progress).
+  if (unproposed >= options_.batch_requests_max || next_seq_ <= last_executed_) return true;
+  if (pipeline_full()) return false;
+  return now_ >= oldest + options_.batch_delay_max;
+}
+
+bool Replica::Core::pipeline_full() const {
+  return options_.pipeline_batches_max > 0 &&
+         next_seq_ - last_executed_ >= options_.pipeline_batches_max;
 }
 
 void Replica::Core::try_propose() {

@@ -144,10 +144,10 @@ Instant Replica::Core::next_deadline() const {
   Instant deadline = next_status_at_;
   if (view_timer_) deadline = std::min(deadline, *view_timer_);
   if (fetch_) deadline = std::min(deadline, fetch_deadline());
-  if (is_primary() && !view_changing_ && next_seq_ < stable_.seq + window_) {
+  if (is_primary() && !view_changing_ && next_seq_ < stable_.seq + window_ && !pipeline_full()) {
     // The oldest request not yet proposed leaves at most batch_delay_max after arrival.
-    // (With the window full there is nothing to do until a checkpoint becomes stable:
-    // waking for the batch then would spin.)
+    // (With the window or the pipeline full there is nothing to do until a checkpoint
+    // becomes stable or a batch executes: waking for the batch then would spin.)
     for (const auto& client : proposal_order_) {
       auto found = pending_.find(client);
       if (found == pending_.end() || found->second.proposed) continue;

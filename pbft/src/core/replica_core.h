@@ -145,6 +145,8 @@ class Replica::Core {
   void relay(PendingRequest& pending);
   void watch_primary();
   bool batch_ready() const;
+  // Adaptive batching: pipeline_batches_max of this primary's batches are in flight.
+  bool pipeline_full() const;
   void propose_batch();
   bool accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
                           std::shared_ptr<const wire::PrePrepare> batch);

@@ -17,6 +17,11 @@ struct ReplicaOptions {
   // Batching: a batch leaves when it is full or when its oldest request waited this long.
   std::size_t batch_requests_max = 64;
   Instant batch_delay_max = 1 * kMillisecond;
+  // Adaptive batching: while this many of the primary's batches are in flight (proposed,
+  // not yet executed), a batch that is not full waits for one of them to execute instead
+  // of leaving at batch_delay_max, so batches grow with load and the agreement's cost is
+  // spread over more requests. 0: no such wait.
+  std::size_t pipeline_batches_max = 0;
 
   // Retransmission: every status interval a replica tells its peers what it has, and
   // answers a peer's status with at most this many slots it lacks.
