@@ -143,15 +143,31 @@ pause_primary)
   client bench --requests 300 --outstanding 4 >/dev/null || fail "second bench failed"
   converge 0 1 2 3
   # The resumed replica learns the view from its peers' status messages: eventually.
+  # One other replica may have gone on alone into a later view that nobody joined (its
+  # timer expired just before the NEW-VIEW reached it, PBFT 4.5.2). Views never go back,
+  # so it waits there, still executing by certificates, until the cluster's next view
+  # change reaches its view; that is allowed, anything else is not.
   deadline=$((SECONDS + 15))
   while :; do
     views="$(view_of 0) $(view_of 1) $(view_of 2) $(view_of 3)"
-    [ "$(tr ' ' '\n' <<<"$views" | sort -u | wc -l)" = 1 ] && break
+    view0=$(view_of 0) same=0 stranded=0 other=0
+    for id in 0 1 2 3; do
+      view=$(view_of "$id")
+      if [ "$view" = "$view0" ]; then same=$((same + 1))
+      elif [ "$view" -gt "$view0" ] && [ "$(field "$(status "$id")" view_changing)" = true ]; then
+        stranded=$((stranded + 1))
+      else other=$((other + 1)); fi
+    done
+    [ $same -ge 3 ] && [ $other = 0 ] && break
     [ $SECONDS -lt $deadline ] || fail "views differ after 15 s: $views"
     sleep 0.2
   done
-  [ "$(view_of 1)" -ge 1 ] || fail "no view change happened (views $views)"
-  say "all replicas in view $(view_of 1)"
+  [ "$view0" -ge 1 ] || fail "no view change happened (views $views)"
+  if [ $stranded = 0 ]; then
+    say "all replicas in view $view0"
+  else
+    say "replicas in views $views: one went on alone into a later view and waits there"
+  fi
   ;;
 wrong_key_is_refused)
   "$keygen" --out other --base-port "$base_port" >/dev/null

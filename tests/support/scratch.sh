@@ -14,7 +14,12 @@ cd "$scratch"
 
 fail() {
   echo "FAIL ($label): $*" >&2
-  for log in r*.log; do [ -f "$log" ] && { echo "--- $log (last 15 lines)"; tail -15 "$log"; }; done
+  # Checkpoints and snapshots come every interval and would hide the events that matter.
+  for log in r*.log; do
+    [ -f "$log" ] || continue
+    echo "--- $log (last 15 lines other than checkpoints and snapshots)"
+    grep -v -e " checkpoint stable " -e " snapshot at seq " "$log" | tail -15 || true
+  done
   keep=1
   exit 1
 }
