@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "phalanx/pbft/options.h"
+
 namespace phalanx::bench {
 
 struct BenchOptions {
@@ -17,10 +19,10 @@ struct BenchOptions {
   std::size_t reply_bytes = 0;       // the result's size (null application)
   std::vector<std::size_t> outstanding = {64};  // requests in flight; several: a sweep
   std::size_t clients = 1;                      // client objects sharing the outstanding requests
-  std::size_t batch_requests_max = 64;
+  std::size_t batch_requests_max = pbft::ReplicaOptions{}.batch_requests_max;
   double batch_delay_ms = 1;
-  std::size_t pipeline_batches_max = 0;  // adaptive batching (ReplicaOptions); 0: off
-  bool durable = false;                  // disk storage with fsync (group commit) vs memory
+  std::size_t pipeline_batches_max = pbft::ReplicaOptions{}.pipeline_batches_max;  // 0: off
+  bool durable = false;  // disk storage with fsync (group commit) vs memory
   double warmup_seconds = 2;
   double seconds = 10;        // measured, per point
   bool plaintext = false;     // no CurveZMQ link encryption

@@ -92,6 +92,9 @@ TEST(NormalCase, SilentBackupDoesNotStopProgress) {
   options.requests_per_client = 20;
   options.network = net::LinkRule{1 * kMs, 10 * kMs, 0.05, 0.02};
   options.silent = {3};  // a backup of view 0, crashed from the start: f = 1 is tolerated
+  // A client completes on f+1 replies; the third correct replica may still be recovering
+  // a lost COMMIT then. Every correct replica executes everything, eventually.
+  options.settle_time = 1 * pbft::kSecond;
   SimCluster cluster(options);
   RunResult result = cluster.run();
   EXPECT_EQ(result.stop, RunResult::Stop::kCompleted) << result.summary();

@@ -51,6 +51,9 @@ class Recovery : public ::testing::Test {
     pbft::ReplicaOptions options;
     options.checkpoint_interval = 4;
     options.window_checkpoints = 2;  // window: 8 sequence numbers
+    // Nothing here executes: a primary proposes each batch at once, however many are
+    // in flight (the numbering is what these tests watch).
+    options.pipeline_batches_max = 0;
     return options;
   }
 

@@ -21,7 +21,7 @@ struct ReplicaOptions {
   // not yet executed), a batch that is not full waits for one of them to execute instead
   // of leaving at batch_delay_max, so batches grow with load and the agreement's cost is
   // spread over more requests. 0: no such wait.
-  std::size_t pipeline_batches_max = 0;
+  std::size_t pipeline_batches_max = 4;
 
   // Retransmission: every status interval a replica tells its peers what it has, and
   // answers a peer's status with at most this many slots it lacks.
