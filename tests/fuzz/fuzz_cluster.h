@@ -1,0 +1,51 @@
+#pragma once
+// The cluster the fuzz targets open messages in: 4 replicas and one client with keys
+// derived from fixed labels (crypto::SecretKey::derive_for_testing), so that seed corpora
+// stay valid from run to run.
+
+#include <cstdint>
+#include <string>
+
+#include "phalanx/crypto/keys.h"
+#include "phalanx/crypto/sign.h"
+#include "phalanx/pbft/wire.h"
+
+namespace phalanx::fuzz {
+
+inline constexpr std::uint32_t kReplicas = 4;
+inline constexpr const char* kClusterId = "fuzz";
+
+inline crypto::SecretKey replica_key(pbft::ReplicaId id) {
+  return crypto::SecretKey::derive_for_testing("phalanx-fuzz-replica", id);
+}
+inline crypto::SecretKey client_key() {
+  return crypto::SecretKey::derive_for_testing("phalanx-fuzz-client", 0);
+}
+
+inline pbft::Verifier cluster_verifier() {
+  pbft::Verifier verifier;
+  verifier.cluster_id = kClusterId;
+  for (pbft::ReplicaId id = 0; id < kReplicas; ++id)
+    verifier.replica_keys.push_back(replica_key(id).public_key());
+  return verifier;
+}
+
+// `payload` signed as a message of `kind`: by the client for REQUEST (the envelope then
+// carries its key), else by replica `sender`.
+inline wire::Envelope signed_envelope(wire::Kind kind, pbft::ReplicaId sender, Bytes payload) {
+  if (kind == wire::REQUEST) {
+    // Not seal_request: the payload is the fuzzer's bytes, not a wire::Request.
+    crypto::Signer client(client_key());
+    wire::Envelope envelope;
+    envelope.set_kind(kind);
+    envelope.set_client_key(client.public_key().bytes());
+    envelope.set_signature(
+        client.sign(crypto::Domain{kClusterId, pbft::kind_context(kind)}, payload).bytes());
+    envelope.set_payload(std::move(payload));
+    return envelope;
+  }
+  return pbft::seal(crypto::Signer(replica_key(sender)), kClusterId, kind, sender,
+                    std::move(payload));
+}
+
+}  // namespace phalanx::fuzz
