@@ -111,16 +111,7 @@ void Replica::Core::on_checkpoint_certificate(const Message& message) {
   wire::Checkpoint first;
   PHALANX_ASSERT(first.ParseFromString(certificate.checkpoints(0).payload()),
                  "verified checkpoint unparsable");
-  if (first.seq() <= stable_.seq) {
-    // The answer of a peer that no longer serves the older checkpoint we fetch (it moved
-    // on, or lost it in a restart): fetch the stable one, which it does serve. Were we to
-    // go on asking, every peer could refuse for ever.
-    if (fetch_ && fetch_->seq < stable_.seq && first.seq() == stable_.seq) {
-      fetch_.reset();
-      maybe_start_state_transfer();
-    }
-    return;
-  }
+  if (first.seq() <= stable_.seq) return;
   if (first.seq() % options_.checkpoint_interval != 0) return drop("checkpoint off the interval");
   std::vector<EnvelopePtr> proof;
   for (const auto& envelope : certificate.checkpoints())

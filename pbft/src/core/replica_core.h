@@ -95,6 +95,7 @@ class Replica::Core {
     std::uint64_t first_missing = 0;  // every chunk below it is here
     std::vector<FetchPeer> peers;     // who certified it, minus me
     std::size_t next_peer = 0;        // round-robin start
+    Instant progress_at = 0;          // its start, or the last chunk that arrived
   };
 
   // A stable checkpoint's state as served to peers that fetch it: besides the current

@@ -8,6 +8,8 @@
 // state of their previous stable checkpoint too, and keep its committed slots, so that a
 // fetcher that lands there catches up by the log. Were the target to follow every new
 // checkpoint, a transfer slower than a checkpoint interval would start over for ever.
+// Only when nobody serves the older one any more (no chunk for a few timeouts) does the
+// target move to the stable checkpoint.
 //
 // Chunks are fetched from all the certifying peers at once (their bandwidth adds up), at
 // most state_chunks_in_flight outstanding; a peer that lies is asked no more, a slow one
@@ -19,6 +21,10 @@
 #include "phalanx/base/byte_io.h"
 
 namespace phalanx::pbft {
+
+// Timeouts without a single chunk after which a transfer of the previous stable
+// checkpoint gives up on it for the stable one.
+inline constexpr std::uint64_t kFetchStalledTimeouts = 3;
 
 void Replica::Core::maybe_start_state_transfer() {
   if (fetch_ || stable_.seq <= last_executed_) return;
@@ -40,6 +46,7 @@ void Replica::Core::maybe_start_state_transfer() {
       fetch.peers.push_back(std::move(fetch_peer));
     }
   fetch.next_peer = id_ % fetch.peers.size();  // spread fetchers over peers
+  fetch.progress_at = now_;
   fetch.received.resize(fetch.state_size);
   fetch.have.assign(fetch.chunk_count, false);
   fetch.asked_of.assign(fetch.chunk_count, -1);
@@ -107,6 +114,15 @@ void Replica::Core::give_up_on(FetchPeer& peer) {
 // their chunks go to the others.
 void Replica::Core::expire_fetch_peers() {
   if (!fetch_) return;
+  if (fetch_->seq < stable_.seq &&
+      now_ >= fetch_->progress_at + kFetchStalledTimeouts * options_.state_fetch_timeout) {
+    // Nobody served a chunk of the older checkpoint for several timeouts: the peers that
+    // kept it have dropped it (restarted from the newer snapshot, say). Fetch the newer
+    // one. A transfer that makes progress keeps its target (see the top of this file),
+    // and a faulty peer cannot stop the correct ones' chunks from counting as progress.
+    fetch_.reset();
+    return maybe_start_state_transfer();
+  }
   bool changed = false;
   for (auto& peer : fetch_->peers) {
     if (peer.requested.empty() || now_ < peer.deadline) continue;
@@ -198,6 +214,7 @@ void Replica::Core::on_state_chunk(const Message& message) {
     fetch.asked_of[index] = -1;
   }
   sender->deadline = now_ + options_.state_fetch_timeout;  // it answers: its full time again
+  fetch.progress_at = now_;
   while (fetch.first_missing < fetch.chunk_count && fetch.have[fetch.first_missing])
     ++fetch.first_missing;
   if (fetch.have_count == fetch.chunk_count) return finish_state_transfer();
