@@ -149,24 +149,29 @@ pause_primary)
   # change reaches its view; that is allowed, anything else is not.
   deadline=$((SECONDS + 15))
   while :; do
-    views="$(view_of 0) $(view_of 1) $(view_of 2) $(view_of 3)"
-    view0=$(view_of 0) same=0 stranded=0 other=0
+    views=() changing=()
     for id in 0 1 2 3; do
-      view=$(view_of "$id")
-      if [ "$view" = "$view0" ]; then same=$((same + 1))
-      elif [ "$view" -gt "$view0" ] && [ "$(field "$(status "$id")" view_changing)" = true ]; then
+      line=$(status "$id")
+      views+=("$(field "$line" view)") changing+=("$(field "$line" view_changing)")
+    done
+    # The view at least 3 replicas share; at most one other, above it and changing.
+    common=$(printf '%s\n' "${views[@]}" | sort | uniq -c | awk '$1 >= 3 {print $2}')
+    stranded=0 other=0
+    for id in 0 1 2 3; do
+      [ -n "$common" ] && [ "${views[$id]}" = "$common" ] && continue
+      if [ -n "$common" ] && [ "${views[$id]}" -gt "$common" ] && [ "${changing[$id]}" = true ]; then
         stranded=$((stranded + 1))
       else other=$((other + 1)); fi
     done
-    [ $same -ge 3 ] && [ $other = 0 ] && break
-    [ $SECONDS -lt $deadline ] || fail "views differ after 15 s: $views"
+    [ -n "$common" ] && [ $other = 0 ] && break
+    [ $SECONDS -lt $deadline ] || fail "views differ after 15 s: ${views[*]} (changing: ${changing[*]})"
     sleep 0.2
   done
-  [ "$view0" -ge 1 ] || fail "no view change happened (views $views)"
+  [ "$common" -ge 1 ] || fail "no view change happened (views ${views[*]})"
   if [ $stranded = 0 ]; then
-    say "all replicas in view $view0"
+    say "all replicas in view $common"
   else
-    say "replicas in views $views: one went on alone into a later view and waits there"
+    say "replicas in views ${views[*]}: one went on alone into a later view and waits there"
   fi
   ;;
 wrong_key_is_refused)
