@@ -496,9 +496,10 @@ class Reader {
     std::vector<std::string_view> keys = {"kind", "at_ms"};
     keys.insert(keys.end(), info->keys.begin(), info->keys.end());
     for (auto&& [key, node] : table) {
-      if (std::find(keys.begin(), keys.end(), key.str()) != keys.end()) continue;
+      std::string_view name = key.str();  // a lambda may not capture a structured binding
+      if (std::find(keys.begin(), keys.end(), name) != keys.end()) continue;
       bool elsewhere = std::any_of(kinds.begin(), kinds.end(), [&](const auto& other) {
-        return std::find(other.keys.begin(), other.keys.end(), key.str()) != other.keys.end();
+        return std::find(other.keys.begin(), other.keys.end(), name) != other.keys.end();
       });
       if (elsewhere)
         problems_.add(line_of(key), where + ": '" + std::string(key.str()) +

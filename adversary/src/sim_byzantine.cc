@@ -8,8 +8,6 @@
 namespace phalanx::adversary {
 
 namespace {
-constexpr pbft::Instant kNever = ~pbft::Instant{0};
-
 template <typename Message>
 void slot_of(const std::string& payload, TraceEvent& event) {
   Message message;

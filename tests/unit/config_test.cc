@@ -282,6 +282,16 @@ TEST(ClusterConfig, OptionsAreBounded) {
                  "= 8192 exceeds the log window limit 4096");
 }
 
+// A key may hold any byte in quotes; the problem that quotes it stays one line.
+TEST(ClusterConfig, AProblemQuotingANewlineStaysOneLine) {
+  std::string text = "cluster_id = \"c\"\n\"a\\nb\" = 1\n" + replica_block(0, 7100) +
+                     replica_block(1, 7101) + replica_block(2, 7102) + replica_block(3, 7103);
+  auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << joined(problems);
+  EXPECT_EQ(problems[0].find('\n'), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("unknown key 'a\\x0ab'"), std::string::npos) << problems[0];
+}
+
 TEST(ClusterConfig, AllProblemsAreReportedTogether) {
   std::string text = "cluster_id = \"\"\ncolour = \"blue\"\n" + replica_block(0, 7100) +
                      replica_block(0, 7100) + replica_block(2, 7102, "endpont = \"x\"\n") +

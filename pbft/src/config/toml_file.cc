@@ -21,6 +21,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// A problem quotes what the file says (a key, a value), which may hold a newline or other
+// control bytes: written as \xNN so that each problem stays one line.
+std::string one_line(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+      continue;
+    }
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
+  return out;
+}
 }  // namespace
 
 std::vector<std::string> FileProblems::lines() const {
@@ -29,7 +46,8 @@ std::vector<std::string> FileProblems::lines() const {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> lines;
   for (const auto& [line, text] : sorted)
-    lines.push_back(source_ + (line == 0 ? "" : ":" + std::to_string(line)) + ": " + text);
+    lines.push_back(one_line(source_) + (line == 0 ? "" : ":" + std::to_string(line)) + ": " +
+                    one_line(text));
   return lines;
 }
 

@@ -222,7 +222,7 @@ Status LogStorage::start_queued_snapshot() {
   if (impl_->writing || !impl_->queued) return ok_status();
   Impl::Queued queued = std::move(*impl_->queued);
   impl_->queued.reset();
-  impl_->writing.emplace();
+  impl_->writing.emplace(Impl::Writing{});
   Impl::Writing& writing = *impl_->writing;
   writing.seq = queued.snapshot.seq;
   writing.name = snapshot_name(queued.snapshot.seq);
