@@ -3,6 +3,7 @@
 //   phalanx-replica --config cluster.toml --id N [--data-dir DIR] [--rejoin]
 //                   [--storage disk|memory] [--log-level info] [--plaintext]
 //                   [--metrics-port P] [--trace FILE [--trace-seconds S]]
+//                   [--inject-faults SPEC]
 //   phalanx-replica --config cluster.toml --id N [--data-dir DIR] --inspect [--expect FILE]
 //
 // The replica keeps what it signed and committed in DIR (default: data/replica-N beside
@@ -16,6 +17,10 @@
 // --trace records the messages of the first S seconds (default 3) to FILE, for
 // phalanx-msc's message sequence chart (node/tracing_transport.h).
 //
+// --inject-faults delays, loses and duplicates this replica's messages as SPEC says
+// (net/fault_injecting_transport.h), for tests with real processes where the kernel has
+// no netem. Testing only: it makes the replica a bad network's endpoint on purpose.
+//
 // Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped on a signal (or inspected),
 // 2 bad configuration or key, 3 could not bind, 4 stopped by an error (see the log),
 // 5 the data directory cannot be trusted (the message names the file and offset),
@@ -28,9 +33,11 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "phalanx/examples/kv_application.h"
+#include "phalanx/net/fault_injecting_transport.h"
 #include "phalanx/node/cluster.h"
 #include "phalanx/node/metrics_server.h"
 #include "phalanx/node/tracing_transport.h"
@@ -141,6 +148,7 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   std::string expect_path;
   std::string trace_path;
   double trace_seconds = 3;
+  std::string faults_spec;
   app.add_option("--config", config_path, "cluster file (written by phalanx-keygen)")->required();
   app.add_option("--id", id, "this replica's id in the cluster file")->required();
   app.add_option("--data-dir", data_dir,
@@ -164,9 +172,18 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
                  "record the first seconds' messages to this file (for phalanx-msc)");
   app.add_option("--trace-seconds", trace_seconds, "how long --trace records")
       ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--inject-faults", faults_spec,
+                 "for testing: delay, lose, duplicate messages, e.g. "
+                 "delay=5ms,jitter=10ms,loss=0.05,dup=0.01,seed=7");
   if (hooks.add_options) hooks.add_options(app);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
+  std::optional<net::FaultInjection> faults;
+  if (!faults_spec.empty()) {
+    auto parsed = net::parse_fault_injection(faults_spec);
+    if (!parsed.ok()) return fail(2, "--inject-faults: " + parsed.error().message);
+    faults = parsed.value();
+  }
 
   auto config = pbft::load_cluster_config(config_path);
   if (!config.ok()) return fail(2, config.error().message);
@@ -215,6 +232,14 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   auto transport = node::replica_transport(config.value(), id, key.value(), security);
   if (!transport.ok()) return fail(3, transport.error().message);
   std::unique_ptr<net::Transport> wire = std::move(transport).value();
+  net::FaultInjectingTransport* fault_injection = nullptr;  // owned by the node, via `wire`
+  if (faults) {  // next to the sockets: the trace then shows what the replica meant to send
+    auto injecting = std::make_unique<net::FaultInjectingTransport>(std::move(wire), *faults, id);
+    fault_injection = injecting.get();
+    wire = std::move(injecting);
+    spdlog::warn("--inject-faults (testing only): {} (stream {} of the seed)",
+                 net::describe(*faults), id);
+  }
   if (!trace_path.empty()) {  // inside the hooks' wrapper: it records what really leaves
     auto traced = node::TracingTransport::open(
         std::move(wire), id, hooks.role ? hooks.role() : "honest", trace_path,
@@ -251,6 +276,12 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   }
   signals.watch(replica);
   Status stopped = replica.run();
+  if (fault_injection) {
+    net::FaultStats injected = fault_injection->fault_stats();
+    spdlog::info(
+        "--inject-faults: lost {}, duplicated {}, delayed {}, dropped from a full queue {}",
+        injected.lost, injected.duplicated, injected.delayed, injected.overflowed);
+  }
   if (!stopped.ok()) return fail(4, stopped.error().message);
   return 0;
 }
