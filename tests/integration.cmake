@@ -1,18 +1,15 @@
 # Real-process integration tests, labelled `integration`: 4 replicas as separate processes
-# on 127.0.0.1, clients, kill -9, SIGSTOP/SIGCONT, restarts, wrong keys, garbage.
+# on 127.0.0.1, clients, kill -9, SIGSTOP/SIGCONT, restarts, wrong keys, garbage, floods.
 # Each is one case of tests/integration/cluster_test.sh, bounded in time, on its own ports.
 if(NOT TARGET phalanx-replica OR NOT TARGET phalanx-client OR NOT TARGET phalanx-keygen
-   OR NOT TARGET phalanx-byzantine-replica)
+   OR NOT TARGET phalanx-byzantine-replica OR NOT TARGET phalanx-flood)
   return()
 endif()
-
-add_executable(integration_garbage_sender integration/garbage_sender.cc)
-target_link_libraries(integration_garbage_sender PRIVATE phalanx::node phalanx_warnings)
 
 set(cases complete_2000_requests kill_primary kill_backup_and_restart pause_primary
           wrong_key_is_refused garbage_is_rejected peer_down_memory_bounded
           client_without_quorum_fails kill_all_and_recover rejoin_64mib_with_corrupt_chunks
-          equivocating_primary_is_deposed)
+          equivocating_primary_is_deposed hostile_clients_flood)
 set(index 0)
 foreach(case ${cases})
   math(EXPR base_port "21000 + ${index} * 20")
@@ -20,7 +17,7 @@ foreach(case ${cases})
   add_test(NAME integration.cluster.${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_test.sh ${case} ${base_port}
                    $<TARGET_FILE:phalanx-keygen> $<TARGET_FILE:phalanx-replica>
-                   $<TARGET_FILE:phalanx-client> $<TARGET_FILE:integration_garbage_sender>
+                   $<TARGET_FILE:phalanx-client> $<TARGET_FILE:phalanx-flood>
                    $<TARGET_FILE:phalanx-byzantine-replica>)
   set_tests_properties(integration.cluster.${case} PROPERTIES LABELS integration TIMEOUT 180)
 endforeach()

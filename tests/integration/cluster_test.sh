@@ -4,10 +4,10 @@
 # (metrics). Every scenario ends by comparing the replicas' application state digests.
 # Every process it starts is stopped on exit, by pid.
 #
-# Usage: cluster_test.sh CASE BASE_PORT KEYGEN REPLICA CLIENT GARBAGE_SENDER BYZANTINE_REPLICA
+# Usage: cluster_test.sh CASE BASE_PORT KEYGEN REPLICA CLIENT FLOOD BYZANTINE_REPLICA
 set -euo pipefail
 
-case_name=$1 base_port=$2 keygen=$3 replica_bin=$4 client_bin=$5 garbage_bin=$6
+case_name=$1 base_port=$2 keygen=$3 replica_bin=$4 client_bin=$5 flood_bin=$6
 byzantine_bin=${7:-}
 metrics_port=$((base_port + 10))
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/phalanx-cluster-test.XXXXXX")
@@ -199,17 +199,76 @@ garbage_is_rejected)
   start_cluster; wait_until_serving 0 1 2 3
   say "raw TCP garbage (not even ZMTP) to replica 1's port"
   for _ in 1 2 3; do head -c 4096 /dev/urandom >/dev/tcp/127.0.0.1/$((base_port + 1)) || true; done
-  say "5000 garbage messages over a real client connection to replica 1"
-  "$garbage_bin" "$config" 1 5000
+  say "5000 junk messages in one second over a real client connection to replica 1"
+  "$flood_bin" --config "$config" --kind junk --replica 1 --rate 5000 --seconds 1 --connections 1
   client bench --requests 500 --outstanding 8 | tee bench.txt
   grep -q "failed=0" bench.txt || fail "requests failed after garbage"
   for id in 0 1 2 3; do kill -0 "${pids[$id]}" || fail "replica $id died"; done
   malformed=$(metric 1 'phalanx_rejected_messages_total{reason="malformed_envelope"}')
   empty=$(metric 1 'phalanx_rejected_messages_total{reason="empty"}')
-  say "replica 1 counted malformed_envelope=$malformed empty=$empty"
-  # The transport may drop part of a flood (its queues are bounded: that is the point);
-  # what arrives must be counted.
-  [ $((malformed + empty)) -ge 500 ] || fail "garbage not counted as rejected"
+  muted=$(metric 1 'phalanx_gated_messages_total{reason="muted"}')
+  say "replica 1 counted malformed_envelope=$malformed empty=$empty, and $muted dropped unread (muted)"
+  # The first junk message mutes the connection; what follows is dropped unread. The
+  # transport may drop part of a flood (its queues are bounded: that is the point); what
+  # arrives must be counted.
+  [ $((malformed + empty)) -ge 1 ] || fail "garbage not counted as rejected"
+  [ $((malformed + empty + muted)) -ge 500 ] || fail "garbage not counted"
+  converge 0 1 2 3
+  ;;
+hostile_clients_flood)
+  # Hardening (issue 10): hostile clients at 10x the honest request rate (junk, forged
+  # signatures, duplicates, oversized operations), then more client keys than the client
+  # table holds. Honest requests all complete; every rejection is counted; memory stays
+  # bounded (docs/limits.md, "Hostile clients").
+  printf '\n[options]\nclient_table_max = 1000\n' >>"$config"
+  start_cluster; wait_until_serving 0 1 2 3
+  honest() { client bench --requests "$1" --outstanding 8 --key-prefix "$2"; }
+  rate_of() { sed -n 's/.*throughput=\([0-9]*\).*/\1/p' "$1"; }
+  honest 300 warm- >/dev/null || fail "warm-up failed"
+  honest 1500 calm- | tee calm.txt
+  grep -q "failed=0" calm.txt || fail "requests failed without a flood"
+  calm=$(rate_of calm.txt)
+  seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' calm.txt)
+  flood_rate=$((calm * 10))
+  say "flood: mix at ${flood_rate} messages/s (10x the honest ${calm}/s) over 4 connections"
+  "$flood_bin" --config "$config" --kind mix --rate "$flood_rate" --seconds 8 >flood.txt &
+  flooder=$!
+  sleep 0.5
+  honest 1500 flood- | tee flooded.txt
+  wait $flooder || fail "phalanx-flood failed"
+  cat flood.txt
+  grep -q "failed=0" flooded.txt || fail "honest requests failed under the flood"
+  say "many clients: 5000 client keys, each one request, while honest clients run"
+  "$flood_bin" --config "$config" --kind many-clients --clients 5000 --rate 1000 --seconds 6 \
+    --connections 2 >many.txt &
+  flooder=$!
+  honest 1000 many- | tee many-honest.txt
+  wait $flooder || fail "phalanx-flood failed"
+  cat many.txt
+  grep -q "failed=0" many-honest.txt || fail "honest requests failed among many clients"
+  for id in 0 1 2 3; do kill -0 "${pids[$id]}" || fail "replica $id died"; done
+  for reason in bad_signature operation_too_large malformed_envelope; do
+    count=$(metric 0 "phalanx_rejected_messages_total{reason=\"$reason\"}")
+    say "replica 0 rejected $count ($reason)"
+    [ "$count" -gt 0 ] || fail "no $reason rejection counted"
+  done
+  muted=$(metric 0 'phalanx_gated_messages_total{reason="muted"}')
+  limited=$(metric 0 'phalanx_gated_messages_total{reason="rate_limited"}')
+  table=$(metric 0 'phalanx_client_table_size')
+  say "replica 0 dropped unread: muted=$muted rate_limited=$limited; client table $table of 1000"
+  [ "$muted" -gt 0 ] || fail "no connection was muted"
+  [ "$table" -le 1000 ] || fail "client table above its bound: $table"
+  peaks=()
+  for id in 0 1 2 3; do peaks+=("$(awk '/VmHWM/{print $2}' "/proc/${pids[$id]}/status")"); done
+  say "honest throughput: ${calm}/s calm, $(rate_of flooded.txt)/s under the flood," \
+      "$(rate_of many-honest.txt)/s among many clients; peak resident memory (KiB): ${peaks[*]}"
+  if [ -n "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; then
+    say "sanitizer build: the memory bound is checked in plain builds only"
+  else
+    for peak in "${peaks[@]}"; do
+      [ "$peak" -lt $((256 * 1024)) ] || fail "a replica's peak memory passed 256 MiB: ${peaks[*]}"
+    done
+  fi
   converge 0 1 2 3
   ;;
 peer_down_memory_bounded)

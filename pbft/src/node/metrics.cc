@@ -85,8 +85,7 @@ std::string Metrics::render() const {
   counter("storage_bytes_total", "Bytes appended to the durable log.", storage_bytes);
   counter("snapshots_saved_total", "Stable checkpoint states saved as snapshots.", snapshots_saved);
   counter("replies_sent_total", "Replies sent to clients.", replies_sent);
-  counter("reply_bytes_sent_total", "Envelope bytes of replies sent to clients.",
-          reply_bytes_sent);
+  counter("reply_bytes_sent_total", "Envelope bytes of replies sent to clients.", reply_bytes_sent);
   counter("replies_unroutable_total", "Replies for clients with no known connection.",
           replies_unroutable);
   counter("dropped_by_core_total", "Valid messages the protocol had no use for.", dropped_by_core);
@@ -98,6 +97,13 @@ std::string Metrics::render() const {
            std::string(pbft::to_string(static_cast<pbft::Rejection>(i))) + "\"} " +
            std::to_string(rejected[i].load(std::memory_order_relaxed)) + "\n";
   }
+  out +=
+      "# HELP phalanx_gated_messages_total Received messages dropped unread because of the "
+      "connection they came over.\n# TYPE phalanx_gated_messages_total counter\n"
+      "phalanx_gated_messages_total{reason=\"muted\"} " +
+      std::to_string(gated_muted.load(std::memory_order_relaxed)) +
+      "\nphalanx_gated_messages_total{reason=\"rate_limited\"} " +
+      std::to_string(gated_rate_limited.load(std::memory_order_relaxed)) + "\n";
   {
     std::lock_guard lock(dropped_mutex_);
     out +=

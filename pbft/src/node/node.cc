@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "connection_gate.h"
+
 namespace phalanx::node {
 
 namespace {
@@ -28,6 +30,9 @@ Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& applic
   setup.rejoin = options_.rejoin;
   setup.wall_clock = [clock = clock_] { return clock->wall_ms(); };
   replica_ = std::make_unique<pbft::Replica>(std::move(setup), application_, now());
+  gate_ = std::make_unique<ConnectionGate>(ConnectionGateOptions{
+      options_.connection_messages_per_second, options_.connection_messages_per_second,
+      options_.misbehaving_connection_mute, options_.client_connections_max});
   status_ = replica_->status();
 }
 
@@ -122,12 +127,14 @@ Status Node::run() {
 void Node::step_inbound(net::Inbound& inbound) {
   metrics_.messages_received.fetch_add(1, std::memory_order_relaxed);
   metrics_.bytes_received.fetch_add(inbound.bytes.size(), std::memory_order_relaxed);
+  if (!admitted(inbound)) return;
   pbft::Opened opened =
       pbft::open_envelope(inbound.bytes, options_.verifier, pbft::Audience::kReplica);
   if (!opened.ok()) {
     metrics_.rejected[static_cast<std::size_t>(opened.rejection)].fetch_add(
         1, std::memory_order_relaxed);
     log_rejection(opened.rejection, inbound.connection);
+    gate_->punish(inbound.connection, now());
     return;
   }
   const pbft::Message& message = *opened.message;
@@ -143,6 +150,20 @@ void Node::step_inbound(net::Inbound& inbound) {
     }
   }
   add_to_group(replica_->on_message(message, now()));
+}
+
+bool Node::admitted(const net::Inbound& inbound) {
+  switch (gate_->admit(inbound.connection, now())) {
+    case ConnectionGate::Verdict::kAdmit:
+      return true;
+    case ConnectionGate::Verdict::kMuted:
+      metrics_.gated_muted.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    case ConnectionGate::Verdict::kRateLimited:
+      metrics_.gated_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return false;
+  }
+  return false;
 }
 
 void Node::add_to_group(pbft::Actions actions) {

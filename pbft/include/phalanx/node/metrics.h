@@ -57,6 +57,8 @@ struct Metrics {
   Counter replies_unroutable{0};  // the client's connection is unknown or gone
   Counter dropped_by_core{0};     // valid but useless or out of place (see logs for why)
   std::array<Counter, static_cast<std::size_t>(pbft::Rejection::kCount)> rejected{};
+  Counter gated_muted{0};         // dropped unread: the connection sent a rejected message
+  Counter gated_rate_limited{0};  // dropped unread: the connection's rate was exceeded
 
   // Gauges.
   Counter view{0};

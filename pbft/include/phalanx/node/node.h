@@ -43,6 +43,8 @@ class logger;
 
 namespace phalanx::node {
 
+class ConnectionGate;
+
 struct NodeOptions {
   pbft::ReplicaId id = 0;
   pbft::Verifier verifier;              // cluster id, replica keys, wire limits (and a cache)
@@ -51,6 +53,11 @@ struct NodeOptions {
   std::chrono::milliseconds idle_wait_max{10};     // longest sleep between timer checks
   std::size_t client_connections_max = 100'000;    // clients whose connection is remembered
   std::chrono::seconds rejection_log_interval{1};  // one log line per reason per interval
+  // Per connection, before anything is decoded (node/connection_gate.h): the average rate
+  // and burst of messages looked at, and how long a connection that sent a message the
+  // edge rejected stays muted. No correct client or replica ever hits either.
+  double connection_messages_per_second = 20'000;
+  std::chrono::milliseconds misbehaving_connection_mute{1000};
   // The storage holds nothing this replica signed before, but it may have signed things:
   // rejoin without voting until it cannot contradict them (pbft::ReplicaSetup::rejoin).
   bool rejoin = false;
@@ -105,6 +112,8 @@ class Node {
   void remember_client(const crypto::PublicKey& client, std::uint64_t connection);
   void update_gauges();
   void publish_state_digest();
+  // Whether the gate lets `inbound` be decoded; counts it when not.
+  bool admitted(const net::Inbound& inbound);
   std::uint64_t now() const { return clock_->now_ns(); }
 
   NodeOptions options_;
@@ -123,7 +132,8 @@ class Node {
   // Arrival instants of requests, for the latency histogram (run() thread only).
   std::map<crypto::PublicKey, std::pair<pbft::RequestId, std::uint64_t>> arrivals_;
   std::array<std::uint64_t, static_cast<std::size_t>(pbft::Rejection::kCount)>
-      rejection_logged_at_{};  // run() thread only
+      rejection_logged_at_{};             // run() thread only
+  std::unique_ptr<ConnectionGate> gate_;  // run() thread only
 
   std::uint64_t transfer_started_at_ = 0;  // run() thread only: the state transfer's start
   std::uint64_t peer_connects_ = 0;        // run() thread only: last logged
