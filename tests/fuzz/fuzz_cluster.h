@@ -21,6 +21,10 @@ inline crypto::SecretKey replica_key(pbft::ReplicaId id) {
 inline crypto::SecretKey client_key() {
   return crypto::SecretKey::derive_for_testing("phalanx-fuzz-client", 0);
 }
+// Client `index` of the cluster (client_key() is client 0), for targets with several.
+inline crypto::SecretKey client_key(std::uint64_t index) {
+  return crypto::SecretKey::derive_for_testing("phalanx-fuzz-client", index);
+}
 
 inline pbft::Verifier cluster_verifier() {
   pbft::Verifier verifier;
