@@ -73,7 +73,9 @@ Bytes operation(const Story& story, std::uint32_t client, std::uint32_t number) 
 void write(Story& story, std::uint32_t client, std::optional<Status>& outcome) {
   auto token = token_of(story, client);
   if (!token) {
-    story.problem += std::string(client == kClientA ? "A" : "B") + " has no token when it writes; ";
+    // Two appends, not a + b: GCC 12 warns (-Warray-bounds, wrongly) on the temporary.
+    story.problem += client == kClientA ? "A" : "B";
+    story.problem += " has no token when it writes; ";
     return;
   }
   std::string value = client == kClientA ? "A's stale total" : "B's new total";
