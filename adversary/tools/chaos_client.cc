@@ -25,7 +25,6 @@
 
 #include "phalanx/adversary/history.h"
 #include "phalanx/adversary/linearizability.h"
-#include "phalanx/crypto/key_file.h"
 #include "phalanx/examples/kv_application.h"
 #include "phalanx/net/rng.h"
 #include "phalanx/node/client.h"
@@ -181,13 +180,10 @@ int check(const adversary::KvHistory& history) {
 int run(const Settings& settings) {
   auto config = pbft::load_cluster_config(settings.config_path);
   if (!config.ok()) return fail(2, config.error().message);
-  const pbft::ClientEntry* entry =
-      settings.client_name.empty()
-          ? (config.value().clients.empty() ? nullptr : &config.value().clients[0])
-          : config.value().find_client(settings.client_name);
-  if (entry == nullptr || entry->key_file.empty())
-    return fail(2, "no client with a key file in " + settings.config_path);
-  auto secret = crypto::read_secret_key_file(config.value().resolve_path(entry->key_file));
+  if (config.value().clients.empty()) return fail(2, "no client in " + settings.config_path);
+  auto secret = pbft::load_client_key(config.value(), settings.client_name.empty()
+                                                          ? config.value().clients[0].name
+                                                          : settings.client_name);
   if (!secret.ok()) return fail(2, secret.error().message);
   auto security = settings.plaintext ? node::LinkSecurity::kPlaintext : node::LinkSecurity::kCurve;
   auto transport = node::client_transport(config.value(), secret.value(), security);
