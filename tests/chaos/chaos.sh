@@ -31,6 +31,7 @@ skip() { echo "chaos: SKIPPED: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces (ip netns)"
 command -v nft >/dev/null || skip "nft (nftables) is not installed: scripts/install-deps"
 command -v tc >/dev/null || skip "tc (iproute2) is not installed"
+command -v nsenter >/dev/null || skip "nsenter (util-linux) is not installed"
 ip netns add "$tag-probe" 2>/dev/null || skip "ip netns add is not permitted here"
 ip netns del "$tag-probe"
 
@@ -43,6 +44,7 @@ stop_processes() {
     kill -CONT "${pids[$id]}" 2>/dev/null || true
     kill -9 "${pids[$id]}" 2>/dev/null || true
   done
+  [ -z "${client:-}" ] || kill -9 "$client" 2>/dev/null || true
   wait 2>/dev/null || true
   for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   ip link del "$tag-br" 2>/dev/null || true
@@ -51,6 +53,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/scratch.sh"
 
 ns_of() { echo "$tag-$1"; }         # r0..r3, cl
 in_ns() { local ns=$1; shift; ip netns exec "$(ns_of "$ns")" "$@"; }
+# For processes the nemesis signals: `nsenter --net=$(netns_path NAME) PROGRAM &`, called
+# directly, so that $! is the program's own pid (nsenter execs it in place). Through
+# `ip netns exec` (which forks) or a shell function (a subshell), kill -9 would hit a
+# wrapper and leave the replica running.
+netns_path() { echo "/run/netns/$(ns_of "$1")"; }
 address() { [ "$1" = cl ] && echo "$subnet.100" || echo "$subnet.$((10 + ${1#r}))"; }
 
 # --- the network ----------------------------------------------------------------------
@@ -82,7 +89,7 @@ start_replica() {  # ID
   local id=$1 program=("$bin/examples/kv/phalanx-replica")
   [ "$id" = "$byzantine" ] &&
     program=("$bin/adversary/tools/phalanx-byzantine-replica" --byzantine "$behaviour")
-  in_ns "r$id" "${program[@]}" --config cluster/cluster.toml --id "$id" \
+  nsenter --net="$(netns_path "r$id")" -- "${program[@]}" --config cluster/cluster.toml --id "$id" \
     --inject-faults "$faults" >>"r$id.log" 2>&1 &
   pids[$id]=$!
 }
@@ -133,10 +140,14 @@ nemesis() {
                in_ns "r$target" tc qdisc add dev "$tag-r$target-n" root tbf rate 256kbit \
                  burst 16kb latency 200ms
                did="bandwidth: r$target limited to 256 kbit/s" ;;
-    kill) pick; kill -9 "${pids[$target]}"; wait "${pids[$target]}" 2>/dev/null || true
+    kill) pick
+          kill -9 "${pids[$target]}" || fail "replica $target was gone before the nemesis killed it"
+          wait "${pids[$target]}" 2>/dev/null || true
           killed[$target]=1
           did="kill -9 r$target (restarted at heal)" ;;
-    pause) pick; kill -STOP "${pids[$target]}"; paused[$target]=1
+    pause) pick
+           kill -STOP "${pids[$target]}" || fail "replica $target was gone before the nemesis paused it"
+           paused[$target]=1
            did="SIGSTOP r$target (SIGCONT at heal)" ;;
   esac
 }
@@ -153,7 +164,7 @@ wait_serving() {
 wait_serving
 
 say "4 replicas in namespaces $tag-r0..r3 (r$byzantine: $behaviour), faults $faults, ${duration}s"
-in_ns cl "$bin/adversary/tools/phalanx-chaos-client" --config cluster/cluster.toml \
+nsenter --net="$(netns_path cl)" -- "$bin/adversary/tools/phalanx-chaos-client" --config cluster/cluster.toml \
   --out history.txt --seconds "$duration" --workers 8 --keys 32 --timeout-ms 2000 \
   --seed "$seed" >client.txt 2>client.err &
 client=$!
