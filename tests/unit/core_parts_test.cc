@@ -1,11 +1,16 @@
 // The pure pieces the replica is built from: the Merkle tree over checkpoint state, the
-// new-view plan (the paper's O set), the view-timeout policy and the client table.
+// new-view plan (the paper's O set), the view-timeout policy, the client table and the
+// evidence ledger.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/client_table.h"
+#include "core/evidence_ledger.h"
 #include "core/merkle.h"
 #include "core/new_view_plan.h"
 #include "core/view_timeout.h"
+#include "phalanx/net/rng.h"
 #include "phalanx/pbft/wire.h"
 
 namespace phalanx::pbft::core {
@@ -174,6 +179,63 @@ TEST(ClientTable, EvictsTheClientThatExecutedEarliestBeyondCapacity) {
   EXPECT_EQ(table.size(), 2u);
   EXPECT_EQ(table.find(key(2)), nullptr);
   EXPECT_NE(table.find(key(1)), nullptr);
+}
+
+// --- Evidence ledger ---------------------------------------------------------------------
+
+struct LedgerSlot {
+  ReplicaId signer;
+  wire::Kind kind;
+  View view;
+  Seq seq;
+  auto operator<=>(const LedgerSlot&) const = default;
+};
+
+EnvelopePtr signed_by(ReplicaId signer, wire::Kind kind) {
+  auto envelope = std::make_shared<wire::Envelope>();
+  envelope->set_sender(signer);
+  envelope->set_kind(kind);
+  return envelope;
+}
+
+// What forget_below promises, one slot at a time: slots at or below the stable checkpoint
+// go, view changes and new views below the floor go, anything of a view long past goes.
+bool outlives(const LedgerSlot& slot, Seq stable, View view_floor) {
+  if (slot.kind == wire::VIEW_CHANGE || slot.kind == wire::NEW_VIEW) return slot.view >= view_floor;
+  return slot.seq > stable && slot.view + 4 >= view_floor;
+}
+
+TEST(EvidenceLedger, ForgetsExactlyTheSlotsBelowTheCheckpointAndTheViewFloor) {
+  const wire::Kind kinds[] = {wire::PRE_PREPARE, wire::PREPARE,     wire::COMMIT,
+                              wire::CHECKPOINT,  wire::VIEW_CHANGE, wire::NEW_VIEW};
+  const crypto::Digest first = crypto::blake2b("first"), second = crypto::blake2b("second");
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    net::Rng rng(seed);
+    EvidenceLedger ledger(1 << 20);
+    std::set<LedgerSlot> slots;
+    for (int i = 0; i < 300; ++i) {
+      LedgerSlot slot{static_cast<ReplicaId>(rng.uniform(0, 3)), kinds[rng.uniform(0, 5)],
+                      rng.uniform(0, 12), rng.uniform(0, 40)};
+      if (slots.insert(slot).second)
+        ledger.observe(signed_by(slot.signer, slot.kind), slot.view, slot.seq, first);
+    }
+    Seq stable = rng.uniform(0, 45);
+    View view_floor = rng.uniform(0, 14);
+    ledger.forget_below(stable, view_floor);
+
+    std::size_t kept = 0;
+    for (const LedgerSlot& slot : slots) kept += outlives(slot, stable, view_floor);
+    ASSERT_EQ(ledger.size(), kept) << "seed " << seed;
+    // A slot still held proves an equivocation; a forgotten one starts afresh.
+    for (const LedgerSlot& slot : slots) {
+      bool proves = ledger.observe(signed_by(slot.signer, slot.kind), slot.view, slot.seq, second)
+                        .has_value();
+      ASSERT_EQ(proves, outlives(slot, stable, view_floor))
+          << "seed " << seed << " signer " << slot.signer << " " << wire::Kind_Name(slot.kind)
+          << " view " << slot.view << " seq " << slot.seq << " after forget_below(" << stable
+          << ", " << view_floor << ")";
+    }
+  }
 }
 
 }  // namespace

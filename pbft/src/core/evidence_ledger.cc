@@ -1,5 +1,6 @@
 #include "core/evidence_ledger.h"
 
+#include <limits>
 #include <string>
 
 namespace phalanx::pbft::core {
@@ -86,11 +87,21 @@ std::optional<Equivocation> EvidenceLedger::observe(const EnvelopePtr& envelope,
 }
 
 void EvidenceLedger::forget_below(Seq stable, View view_floor) {
+  // Walks slot groups (signer, kind, view) rather than entries: what goes is a group's
+  // first seqs (at or below `stable`) or whole groups (views long past), so a checkpoint
+  // costs the groups and what it erases, not a walk over every entry of the window.
   for (auto it = entries_.begin(); it != entries_.end();) {
-    const Key& key = it->first;
-    bool by_view = key.kind == wire::VIEW_CHANGE || key.kind == wire::NEW_VIEW;
-    bool old = by_view ? key.view < view_floor : (key.seq <= stable || key.view + 4 < view_floor);
-    it = old ? entries_.erase(it) : std::next(it);
+    const Key group = it->first;
+    auto group_end = entries_.upper_bound(
+        Key{group.signer, group.kind, group.view, std::numeric_limits<Seq>::max()});
+    bool by_view = group.kind == wire::VIEW_CHANGE || group.kind == wire::NEW_VIEW;
+    if (by_view ? group.view < view_floor : group.view + 4 < view_floor) {
+      it = entries_.erase(it, group_end);
+      continue;
+    }
+    if (!by_view)
+      entries_.erase(it, entries_.upper_bound(Key{group.signer, group.kind, group.view, stable}));
+    it = group_end;
   }
 }
 
