@@ -127,14 +127,15 @@ Status Node::run() {
 void Node::step_inbound(net::Inbound& inbound) {
   metrics_.messages_received.fetch_add(1, std::memory_order_relaxed);
   metrics_.bytes_received.fetch_add(inbound.bytes.size(), std::memory_order_relaxed);
-  if (!admitted(inbound)) return;
+  const std::uint64_t at = now();  // one clock read serves the whole message
+  if (!admitted(inbound, at)) return;
   pbft::Opened opened =
       pbft::open_envelope(inbound.bytes, options_.verifier, pbft::Audience::kReplica);
   if (!opened.ok()) {
     metrics_.rejected[static_cast<std::size_t>(opened.rejection)].fetch_add(
         1, std::memory_order_relaxed);
     log_rejection(opened.rejection, inbound.connection);
-    gate_->punish(inbound.connection, now());
+    gate_->punish(inbound.connection, at);
     return;
   }
   const pbft::Message& message = *opened.message;
@@ -146,14 +147,14 @@ void Node::step_inbound(net::Inbound& inbound) {
       remember_client(message.client, inbound.connection);
       const auto& request = std::get<wire::Request>(message.body);
       auto& arrival = arrivals_[message.client];  // bounded with the remembered clients
-      if (arrival.first < request.request_id()) arrival = {request.request_id(), now()};
+      if (arrival.first < request.request_id()) arrival = {request.request_id(), at};
     }
   }
-  add_to_group(replica_->on_message(message, now()));
+  add_to_group(replica_->on_message(message, at));
 }
 
-bool Node::admitted(const net::Inbound& inbound) {
-  switch (gate_->admit(inbound.connection, now())) {
+bool Node::admitted(const net::Inbound& inbound, std::uint64_t at) {
+  switch (gate_->admit(inbound.connection, at)) {
     case ConnectionGate::Verdict::kAdmit:
       return true;
     case ConnectionGate::Verdict::kMuted:

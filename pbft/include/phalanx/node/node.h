@@ -113,7 +113,7 @@ class Node {
   void update_gauges();
   void publish_state_digest();
   // Whether the gate lets `inbound` be decoded; counts it when not.
-  bool admitted(const net::Inbound& inbound);
+  bool admitted(const net::Inbound& inbound, std::uint64_t at);
   std::uint64_t now() const { return clock_->now_ns(); }
 
   NodeOptions options_;
