@@ -6,7 +6,7 @@ if(NOT TARGET phalanx-keygen OR NOT TARGET phalanx-demo)
 endif()
 
 add_executable(tools_check_cluster tools/check_cluster.cc)
-target_link_libraries(tools_check_cluster PRIVATE phalanx::config phalanx_warnings)
+target_link_libraries(tools_check_cluster PRIVATE phalanx::config phalanx_warnings phalanx_tool_flags)
 
 foreach(case creates_loadable_cluster refuses_bad_arguments refuses_existing_files
              demo_passes_on_generated_cluster)
