@@ -93,8 +93,8 @@ start_replica() {  # ID
     --inject-faults "$faults" >>"r$id.log" 2>&1 &
   pids[$id]=$!
 }
-status() { in_ns cl curl -s --max-time 2 "http://$(address "r$1"):$((metrics + $1))/status" || true; }
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9a-z]*\)\"\{0,1\}.*/\1/p" <<<"$1"; }
+status_url() { echo "http://$(address "r$1"):$((metrics + $1))/status"; }
+status_via="in_ns cl"
 for id in 0 1 2 3; do start_replica "$id"; done
 
 # --- the nemesis ----------------------------------------------------------------------

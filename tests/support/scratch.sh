@@ -1,6 +1,7 @@
 # Shared by the real-process test scripts (tests/integration/cluster_test.sh,
-# tests/lock/cluster_test.sh): a scratch directory that is removed on exit unless the
-# test failed or keep=1, and failure reports that show the replicas' last log lines.
+# tests/lock/cluster_test.sh, tests/chaos/chaos.sh): a scratch directory that is removed on
+# exit unless the test failed or keep=1, failure reports that show the replicas' last log
+# lines, and a replica's status page.
 #
 # Source it after setting `scratch` (the directory), `label` (prefix of messages) and a
 # function `stop_processes` (stops every process the test started, by pid).
@@ -24,3 +25,9 @@ fail() {
   exit 1
 }
 say() { echo "[$label] $*"; }
+
+# A replica's /status page (empty when it does not answer) and one field of such a page.
+# The sourcing script defines status_url ID, where replica ID serves it, and may set
+# status_via, a command to fetch it through (the chaos test's replicas are in namespaces).
+status() { ${status_via:-} curl -s --max-time 2 "$(status_url "$1")" || true; }
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9a-z]*\)\"\{0,1\}.*/\1/p" <<<"$1"; }

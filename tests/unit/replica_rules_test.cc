@@ -218,5 +218,55 @@ TEST(ReplicaLimits, ViewChangeLargerThanTheWireLimitIsReported) {
   EXPECT_TRUE(reported) << "an oversized VIEW-CHANGE went out unreported";
 }
 
+// Fairness in batching: a primary orders clients first come, first served, with one request
+// of each client in its queue, so a client that floods (newer requests, or the same one
+// again and again) takes one place in a batch like anyone else, and cannot push the others'
+// requests back.
+TEST(BatchFairness, AFloodingClientGetsOnePlaceInABatchLikeAnyOther) {
+  TestCluster cluster;
+  examples::KvApplication app;
+  pbft::ReplicaOptions options;
+  options.batch_requests_max = 4;
+  options.batch_delay_max = 60 * pbft::kSecond;  // batches leave when full
+  options.pipeline_batches_max = 0;
+  pbft::Replica primary(cluster.setup(0, options), app, 0);
+  pbft::Instant now = 0;
+  std::vector<wire::PrePrepare> proposed;
+  auto deliver = [&](const wire::Envelope& request) {
+    Actions actions = primary.on_message(cluster.open(request), ++now);
+    for (const auto& outgoing : actions.send) {
+      if (outgoing.kind != wire::PRE_PREPARE) continue;
+      wire::Envelope envelope;
+      ASSERT_TRUE(envelope.ParseFromString(*outgoing.envelope));
+      ASSERT_TRUE(proposed.emplace_back().ParseFromString(envelope.payload()));
+    }
+  };
+  // With nothing in flight a request leaves alone (at low load it should not wait for
+  // company); from then on the batches below wait until they are full.
+  deliver(cluster.request(1000, 1, "first"));
+  ASSERT_EQ(proposed.size(), 1u);
+  proposed.clear();
+  const std::uint64_t flooder = 0;
+  pbft::RequestId flooder_id = 0;
+  for (std::uint64_t batch = 0; batch < 5; ++batch) {
+    for (int i = 0; i < 100; ++i) deliver(cluster.request(flooder, ++flooder_id, "flood"));
+    for (int i = 0; i < 20; ++i) deliver(cluster.request(flooder, flooder_id, "flood"));
+    // Three honest clients, one request each: with the flooder's, a full batch.
+    for (std::uint64_t honest = 1; honest <= 3; ++honest)
+      deliver(cluster.request(batch * 3 + honest, 1, "honest"));
+    ASSERT_EQ(proposed.size(), batch + 1) << "the honest requests waited behind the flood";
+  }
+  for (const auto& batch : proposed) {
+    std::size_t from_flooder = 0;
+    for (const auto& envelope : batch.requests()) {
+      wire::Request request;
+      ASSERT_TRUE(request.ParseFromString(envelope.payload()));
+      if (request.operation() == "flood") ++from_flooder;
+    }
+    EXPECT_EQ(batch.requests_size(), 4);
+    EXPECT_EQ(from_flooder, 1u) << "batch " << batch.seq();
+  }
+}
+
 }  // namespace
 }  // namespace phalanx

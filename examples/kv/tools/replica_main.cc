@@ -149,6 +149,7 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   std::string trace_path;
   double trace_seconds = 3;
   std::string faults_spec;
+  double connection_rate = node::NodeOptions{}.connection_messages_per_second;
   app.add_option("--config", config_path, "cluster file (written by phalanx-keygen)")->required();
   app.add_option("--id", id, "this replica's id in the cluster file")->required();
   app.add_option("--data-dir", data_dir,
@@ -175,6 +176,9 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
   app.add_option("--inject-faults", faults_spec,
                  "for testing: delay, lose, duplicate messages, e.g. "
                  "delay=5ms,jitter=10ms,loss=0.05,dup=0.01,seed=7");
+  app.add_option("--connection-messages-per-second", connection_rate,
+                 "what one connection may send; the excess is dropped unread (docs/limits.md)")
+      ->check(CLI::Range(1.0, 1e9));
   if (hooks.add_options) hooks.add_options(app);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -255,6 +259,7 @@ int replica_main(int argc, char** argv, const ReplicaHooks& hooks) {
 
   node::NodeOptions options = node::node_options(config.value(), id);
   options.rejoin = rejoin;
+  options.connection_messages_per_second = connection_rate;
   std::shared_ptr<const net::Clock> clock =
       hooks.make_clock ? hooks.make_clock() : std::make_shared<net::SteadyClock>();
   node::Node replica(std::move(options), std::move(key).value(), *application.value(),
