@@ -10,7 +10,7 @@ set(cases complete_2000_requests kill_primary kill_backup_and_restart pause_prim
           wrong_key_is_refused garbage_is_rejected peer_down_memory_bounded
           client_without_quorum_fails kill_all_and_recover rejoin_64mib_with_corrupt_chunks
           equivocating_primary_is_deposed hostile_clients_flood
-          one_connection_is_rate_limited)
+          one_connection_is_rate_limited mac_clients)
 set(index 0)
 foreach(case ${cases})
   math(EXPR base_port "21000 + ${index} * 20")

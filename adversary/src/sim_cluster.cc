@@ -114,6 +114,12 @@ SimCluster::SimCluster(SimClusterOptions options)
     verifier_.replica_keys.push_back(
         crypto::SecretKey::derive_for_testing("replica", id).public_key());
   }
+  for (pbft::ReplicaId id = 0; id < options_.replicas; ++id) {
+    replica_verifiers_.push_back(verifier_);
+    if (options_.mac_clients || options_.replica_options.accept_mac_clients)
+      replica_verifiers_.back().replica_macs = std::make_shared<const pbft::ReplicaMacs>(
+          id, crypto::SecretKey::derive_for_testing("replica", id));
+  }
 
   net::Rng clocks = rng_.fork(kClockStream);
   for (std::size_t node = 0; node < nodes; ++node) {
@@ -143,10 +149,12 @@ SimCluster::SimCluster(SimClusterOptions options)
                                                     new_application(*node), local_now(node->node));
     replicas_.push_back(std::move(node));
   }
+  pbft::ClientOptions client_options = options_.client_options;
+  client_options.mac_authenticators |= options_.mac_clients;
   for (std::uint32_t index = 0; index < options_.clients; ++index) {
     auto node = std::make_unique<ClientNode>();
     node->core = std::make_unique<pbft::ClientCore>(
-        verifier_, crypto::SecretKey::derive_for_testing("client", index), options_.client_options);
+        verifier_, crypto::SecretKey::derive_for_testing("client", index), client_options);
     client_by_key_[node->core->public_key()] = client_node(index);
     clients_.push_back(std::move(node));
   }
@@ -280,7 +288,8 @@ pbft::UnixMillis SimCluster::wall_now(net::NodeId node) const {
 }
 
 pbft::ReplicaSetup SimCluster::replica_setup(pbft::ReplicaId id, net::NodeId node) {
-  pbft::ReplicaSetup setup{verifier_, id, crypto::SecretKey::derive_for_testing("replica", id),
+  pbft::ReplicaSetup setup{replica_verifiers_[id], id,
+                           crypto::SecretKey::derive_for_testing("replica", id),
                            options_.replica_options};
   setup.wall_clock = [this, node] { return wall_now(node); };
   return setup;
@@ -462,7 +471,10 @@ void SimCluster::charge(net::NodeId node, pbft::Instant cost) {
 void SimCluster::hand_over(const net::Delivery& delivery) {
   const net::NodeId node = delivery.to;
   auto audience = is_replica(node) ? pbft::Audience::kReplica : pbft::Audience::kClient;
-  pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier_, audience);
+  const pbft::Verifier& verifier = is_replica(node)
+                                       ? replica_verifiers_[instance(node).id]
+                                       : clients_[node - options_.replicas]->core->verifier();
+  pbft::Opened opened = pbft::open_envelope(*delivery.bytes, verifier, audience);
   charge(node, options_.cpu.per_message + options_.cpu.per_kib * delivery.bytes->size() / 1024 +
                    (opened.ok() ? options_.cpu.per_verify : 0));
   if (!opened.ok()) {

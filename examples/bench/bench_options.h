@@ -26,6 +26,7 @@ struct BenchOptions {
   double warmup_seconds = 2;
   double seconds = 10;        // measured, per point
   bool plaintext = false;     // no CurveZMQ link encryption
+  bool mac_clients = false;   // --client-auth mac: MAC authenticators instead of signatures
   int base_port = 25500;      // replica i listens on base_port + i, on 127.0.0.1
   std::string data_dir;       // durable storage (default: a fresh temporary directory)
   std::string json_path;      // "": no JSON file

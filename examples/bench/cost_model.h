@@ -16,6 +16,11 @@
 //                       for the batch digest
 // Unreplicated (one server, same transport and client signatures): 2 signatures made,
 // 2 checked, 2 messages. Checkpoints (one per checkpoint interval) are left out.
+//
+// MAC clients (pbft/authenticators.h) sign and check nothing per request: the client MACs
+// the request for each replica (n), each replica checks its entry (n) and MACs its reply
+// (n), the client checks f+1 replies; unreplicated, 2 MACs. A MAC is priced as hashing one
+// 128-byte BLAKE2b block.
 
 #include <cstddef>
 
@@ -28,11 +33,14 @@ struct WorkPerRequest {
   double verifies = 0;
   double messages = 0;
   double hashed_bytes = 0;
+  double macs = 0;
 };
 
-// `replicas` = 0: unreplicated.
+inline constexpr double kMacHashedBytes = 128;
+
+// `replicas` = 0: unreplicated. `mac_clients`: clients authenticate with MACs.
 WorkPerRequest least_work(std::size_t replicas, std::size_t batch_requests_max,
-                          std::size_t operation_bytes);
+                          std::size_t operation_bytes, bool mac_clients = false);
 
 // CPU microseconds the work costs on this machine.
 double cpu_us(const WorkPerRequest& work, const MachineCosts& costs);

@@ -8,6 +8,7 @@
 //   phalanx-bench [--replicas N] [--outstanding K[,K...]] [--clients C]
 //                 [--application null|kv] [--request-bytes B] [--reply-bytes B]
 //                 [--batch-max B] [--batch-delay-ms MS] [--pipeline P] [--durable] [--plaintext]
+//                 [--client-auth ed25519|mac]
 //                 [--threads] [--unreplicated | --baseline] [--seconds S] [--warmup S]
 //                 [--json FILE] [--svg FILE] [--base-port P] [--no-machine]
 //
@@ -52,7 +53,7 @@ Result<RunReport> run_one(const BenchOptions& options, std::vector<std::string> 
   report.machine = machine;
   report.machine_timed = machine_timed;
   report.least = least_work(options.unreplicated ? 0 : options.replicas, options.batch_requests_max,
-                            options.request_bytes);
+                            options.request_bytes, options.mac_clients);
   if (machine_timed) report.ceiling_per_second = ceiling_per_second(report.least, machine);
 
   if (options.unreplicated) arguments.push_back("--unreplicated");
@@ -133,6 +134,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 4096));
   app.add_flag("--durable", options.durable, "disk storage with fsync (default: memory)");
   app.add_flag("--plaintext", options.plaintext, "no CurveZMQ link encryption");
+  std::string client_auth = "ed25519";
+  app.add_option("--client-auth", client_auth,
+                 "ed25519 (signed requests and replies) or mac (a MAC per replica)")
+      ->check(CLI::IsMember({"ed25519", "mac"}));
   app.add_flag("--threads", options.threads, "replicas as threads of this process");
   auto* unreplicated = app.add_flag("--unreplicated", options.unreplicated,
                                     "one server, no agreement, instead of the cluster");
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   app.add_option("--serve", serve_id, "(internal) run server ID and answer on stdin/stdout")
       ->group("");
   CLI11_PARSE(app, argc, argv);
+  options.mac_clients = client_auth == "mac";
   if ((options.replicas - 1) % 3 != 0) return fail("--replicas must be 3f+1 (4, 7, 10, ...)");
   if (serve_id >= 0)
     return serve_main(options, static_cast<std::uint32_t>(serve_id), options.data_dir);

@@ -106,8 +106,9 @@ std::string to_json(const std::vector<RunReport>& runs) {
         << ",\"pipeline_batches_max\":" << o.pipeline_batches_max
         << ",\"durable\":" << (o.durable ? "true" : "false")
         << ",\"threads\":" << (o.threads ? "true" : "false")
-        << ",\"curve\":" << (o.plaintext ? "false" : "true")
-        << ",\"client_auth\":\"ed25519\",\"warmup_seconds\":" << number(o.warmup_seconds)
+        << ",\"curve\":" << (o.plaintext ? "false" : "true") << ",\"client_auth\":\""
+        << (o.mac_clients ? "mac" : "ed25519")
+        << "\",\"warmup_seconds\":" << number(o.warmup_seconds)
         << ",\"seconds\":" << number(o.seconds) << "}";
     if (run.machine_timed)
       out << ",\"machine\":{\"cores\":" << m.cores << ",\"sign_us\":" << number(m.sign_us)

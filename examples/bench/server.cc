@@ -105,6 +105,8 @@ pbft::ClusterConfig bench_cluster(const BenchOptions& options) {
   config.replica_options.pipeline_batches_max = options.pipeline_batches_max;
   config.replica_options.batch_delay_max =
       static_cast<pbft::Instant>(options.batch_delay_ms * static_cast<double>(pbft::kMillisecond));
+  config.replica_options.accept_mac_clients = options.mac_clients;
+  config.client_options.mac_authenticators = options.mac_clients;
   return config;
 }
 
@@ -146,8 +148,9 @@ class ReplicaServer final : public Server {
   std::unique_ptr<node::Node> node_;
 };
 
-// The unreplicated server: checks a request's signature, executes it and answers with a
-// signed reply, as one replica would with nobody to agree with.
+// The unreplicated server: checks a request's signature (or with MAC clients its MAC),
+// executes it and answers with a signed (or MAC'd) reply, as one replica would with
+// nobody to agree with.
 class UnreplicatedServer final : public Server {
  public:
   UnreplicatedServer(pbft::Verifier verifier, crypto::SecretKey key,
@@ -194,8 +197,13 @@ class UnreplicatedServer final : public Server {
     reply.set_client_key(request.client_key());
     reply.set_request_id(request.request_id());
     reply.set_result(application_->execute(request.operation(), context));
+    std::optional<wire::Envelope> with_mac;
+    if (!opened.message->envelope->authenticator().empty())
+      with_mac = pbft::seal_reply(*verifier_.replica_macs, verifier_.cluster_id,
+                                  opened.message->client, pbft::encode(reply));
     auto sealed = std::make_shared<const Bytes>(pbft::encode(
-        pbft::seal(signer_, verifier_.cluster_id, wire::REPLY, 0, pbft::encode(reply))));
+        with_mac ? *with_mac
+                 : pbft::seal(signer_, verifier_.cluster_id, wire::REPLY, 0, pbft::encode(reply))));
     messages_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(sealed->size(), std::memory_order_relaxed);
     executed_.fetch_add(1, std::memory_order_relaxed);
@@ -231,10 +239,14 @@ Result<std::unique_ptr<Server>> start_server(const BenchOptions& options, std::u
   crypto::SecretKey key = server_key(id);
   auto transport = node::replica_transport(config, id, key, link_security(options));
   if (!transport.ok()) return transport.error();
-  if (options.unreplicated)
+  if (options.unreplicated) {
+    pbft::Verifier verifier = config.verifier();
+    if (options.mac_clients)
+      verifier.replica_macs = std::make_shared<const pbft::ReplicaMacs>(id, key.clone());
     return std::unique_ptr<Server>(std::make_unique<UnreplicatedServer>(
-        config.verifier(), std::move(key), make_application(options),
+        std::move(verifier), std::move(key), make_application(options),
         std::move(transport).value()));
+  }
   auto application = make_application(options);
   auto storage = make_storage(options, config, id, data_dir);
   auto logger_off = std::make_shared<spdlog::logger>("bench-replica-" + std::to_string(id));

@@ -24,6 +24,20 @@ TEST(CostModel, BatchingSpreadsTheAgreementOverTheBatch) {
   EXPECT_LT(many.messages, one.messages);
 }
 
+TEST(CostModel, MacClientsTradeThePerRequestSignaturesForMacs) {
+  WorkPerRequest work = least_work(4, 64, 0, true);
+  // Only the agreement's signatures are left, spread over the batch.
+  EXPECT_DOUBLE_EQ(work.signs, 8.0 / 64);
+  EXPECT_DOUBLE_EQ(work.verifies, 24.0 / 64);
+  // The client MACs for 4 replicas, each checks its entry and MACs its reply, the client
+  // checks f+1 = 2 replies.
+  EXPECT_DOUBLE_EQ(work.macs, 4 + 4 + 4 + 2);
+  EXPECT_DOUBLE_EQ(work.messages, least_work(4, 64, 0).messages);
+  WorkPerRequest alone = least_work(0, 64, 0, true);
+  EXPECT_DOUBLE_EQ(alone.signs + alone.verifies, 0);
+  EXPECT_DOUBLE_EQ(alone.macs, 2);
+}
+
 TEST(CostModel, UnreplicatedIsOneSignatureEachWay) {
   WorkPerRequest work = least_work(0, 64, 100);
   EXPECT_DOUBLE_EQ(work.signs, 2);

@@ -56,6 +56,21 @@ TEST(ThreadsRun, FourReplicasCompleteRequestsAndCountTheirWork) {
   EXPECT_LE(point.p50_ms, point.p99_ms);
 }
 
+// MAC clients: nothing per request is signed any more, only the agreement's messages,
+// spread over each batch.
+TEST(ThreadsRun, MacClientsCompleteRequestsWithoutPerRequestSignatures) {
+  BenchOptions options = short_run(24740);
+  options.mac_clients = true;
+  Point point = measure(options);
+  ASSERT_GT(point.completed, 20u);
+  EXPECT_EQ(point.failed, 0u);
+  // A batch is signed 8 times (pre-prepare, 3 prepares, 4 commits); status messages add a
+  // little. Signed clients would add 5 per request (their own and 4 replies).
+  ASSERT_GE(point.batch_size, 1.0);
+  EXPECT_LT(point.signs_per_request, 8.0 / point.batch_size + 1);
+  EXPECT_GE(point.messages_per_request, 2 * 4 * 0.9);
+}
+
 TEST(ThreadsRun, TheUnreplicatedServerAnswersWithOneSignatureEachWay) {
   BenchOptions options = short_run(24720);
   options.unreplicated = true;

@@ -34,6 +34,16 @@ inline pbft::Verifier cluster_verifier() {
   return verifier;
 }
 
+// The same cluster as replica 1 sees it when it accepts MAC clients, and as client 0 sees
+// it with its MAC keys: opening with it reaches the authenticator checks (wire.h step 7).
+inline pbft::Verifier mac_verifier() {
+  pbft::Verifier verifier = cluster_verifier();
+  verifier.replica_macs = std::make_shared<const pbft::ReplicaMacs>(1, replica_key(1));
+  verifier.client_macs = std::make_shared<const pbft::ClientMacs>(
+      *pbft::ClientMacs::agree(client_key(), verifier.replica_keys));
+  return verifier;
+}
+
 // `payload` signed as a message of `kind`: by the client for REQUEST (the envelope then
 // carries its key), else by replica `sender`.
 inline wire::Envelope signed_envelope(wire::Kind kind, pbft::ReplicaId sender, Bytes payload) {

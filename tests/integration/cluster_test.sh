@@ -198,6 +198,28 @@ wrong_key_is_refused)
   [ "$rejected" -gt 0 ] || fail "no bad_signature rejections counted"
   converge 0 1 2
   ;;
+mac_clients)
+  start_cluster; wait_until_serving 0 1 2 3
+  say "a MAC client, to a cluster that accepts signed requests only"
+  if "$client_bin" --config "$config" --timeout-ms 1500 --mac put k v >refused.txt 2>&1; then
+    fail "a cluster without accept_mac_clients served a MAC client"
+  fi
+  refused=$(metric 0 'phalanx_rejected_messages_total{reason="bad_authenticator"}')
+  say "replica 0 refused $refused of its requests (bad_authenticator)"
+  [ "$refused" -gt 0 ] || fail "no bad_authenticator rejections counted"
+  for id in 0 1 2 3; do stop_replica "$id"; done
+  say "the same cluster, restarted with accept_mac_clients = 1"
+  { cat "$config"; printf '\n[options]\naccept_mac_clients = 1\n'; } >cluster/mac.toml
+  for id in 0 1 2 3; do start_replica "$id" cluster/mac.toml; done
+  wait_until_serving 0 1 2 3
+  requests=2000; $sanitized && requests=300
+  "$client_bin" --config cluster/mac.toml --timeout-ms 20000 --mac bench --requests $requests \
+    --outstanding 16 | tee bench.txt
+  grep -q "failed=0" bench.txt || fail "MAC-authenticated requests failed"
+  "$client_bin" --config cluster/mac.toml --timeout-ms 20000 --mac put greeting hello >/dev/null
+  [ "$(client get greeting)" = hello ] || fail "a signed client did not read what a MAC client wrote"
+  converge 0 1 2 3
+  ;;
 garbage_is_rejected)
   start_cluster; wait_until_serving 0 1 2 3
   say "raw TCP garbage (not even ZMTP) to replica 1's port"

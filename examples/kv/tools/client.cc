@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
   app.add_option("--client", client_name, "client name in the cluster file (default: the first)");
   app.add_option("--timeout-ms", timeout_ms, "deadline per request");
   app.add_flag("--plaintext", plaintext, "no CurveZMQ (when the replicas run --plaintext)");
+  bool mac = false;
+  app.add_flag("--mac", mac,
+               "authenticate with a MAC per replica instead of a signature (needs "
+               "accept_mac_clients = 1 in the cluster's [options])");
   app.require_subcommand(1);
   std::string key, value;
   auto* put = app.add_subcommand("put", "store VALUE under KEY");
@@ -138,6 +142,7 @@ int main(int argc, char** argv) {
   pbft::ClientSettings settings = node::client_settings(config.value());
   settings.timeout = std::chrono::milliseconds(timeout_ms);
   settings.identities = std::max<std::size_t>(1, bench.outstanding);
+  if (mac) settings.options.mac_authenticators = true;  // else as the cluster file says
   pbft::Client client(settings, std::move(secret).value(), std::move(transport).value());
 
   if (bench_command->parsed()) return run_bench(client, bench);

@@ -24,7 +24,7 @@ constexpr std::uint64_t kOne = 1;
 constexpr std::uint64_t kMs = kMillisecond;
 constexpr std::uint64_t kHourMs = 3'600'000;
 
-const std::array<OptionField<ReplicaOptions>, 20> kReplicaFields = {
+const std::array<OptionField<ReplicaOptions>, 21> kReplicaFields = {
     PHALANX_OPTION(ReplicaOptions, checkpoint_interval, "checkpoint_interval", kOne, 1, 1 << 20),
     PHALANX_OPTION(ReplicaOptions, window_checkpoints, "window_checkpoints", kOne, 2, 64),
     PHALANX_OPTION(ReplicaOptions, batch_requests_max, "batch_requests_max", kOne, 1,
@@ -52,11 +52,13 @@ const std::array<OptionField<ReplicaOptions>, 20> kReplicaFields = {
                    kHourMs),
     PHALANX_OPTION(ReplicaOptions, request_relay_delay, "request_relay_delay_ms", kMs, 0, kHourMs),
     PHALANX_OPTION(ReplicaOptions, batch_time_skew_max, "batch_time_skew_max_ms", kMs, 0, kHourMs),
+    PHALANX_OPTION(ReplicaOptions, accept_mac_clients, "accept_mac_clients", kOne, 0, 1),
 };
 
-const std::array<OptionField<ClientOptions>, 2> kClientFields = {
+const std::array<OptionField<ClientOptions>, 3> kClientFields = {
     PHALANX_OPTION(ClientOptions, retry_timeout, "retry_timeout_ms", kMs, 1, kHourMs),
     PHALANX_OPTION(ClientOptions, retry_timeout_max, "retry_timeout_max_ms", kMs, 1, kHourMs),
+    PHALANX_OPTION(ClientOptions, mac_authenticators, "mac_authenticators", kOne, 0, 1),
 };
 
 #undef PHALANX_OPTION

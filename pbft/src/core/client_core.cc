@@ -6,9 +6,22 @@
 
 namespace phalanx::pbft {
 
+namespace {
+// The cluster's Verifier, with this client's keys with every replica in MAC mode.
+Verifier with_client_macs(Verifier verifier, const crypto::SecretKey& key,
+                          const ClientOptions& options) {
+  if (!options.mac_authenticators) return verifier;
+  auto macs = ClientMacs::agree(key, verifier.replica_keys);
+  // Replica keys come from a validated cluster config, which checks their curve points.
+  PHALANX_ASSERT(macs.has_value(), "a replica key has no X25519 counterpart");
+  verifier.client_macs = std::make_shared<const ClientMacs>(std::move(*macs));
+  return verifier;
+}
+}  // namespace
+
 ClientCore::ClientCore(Verifier verifier, crypto::SecretKey key, ClientOptions options,
                        RequestId first_request_id)
-    : verifier_(std::move(verifier)),
+    : verifier_(with_client_macs(std::move(verifier), key, options)),
       signer_(std::move(key)),
       options_(options),
       next_request_id_(first_request_id) {
@@ -24,8 +37,9 @@ ClientActions ClientCore::submit(Bytes operation, Instant now) {
   request.set_client_key(signer_.public_key().bytes());
   request.set_request_id(next_request_id_++);
   request.set_operation(std::move(operation));
-  auto envelope =
-      std::make_shared<const Bytes>(encode(seal_request(signer_, verifier_.cluster_id, request)));
+  auto envelope = std::make_shared<const Bytes>(encode(
+      verifier_.client_macs ? seal_request(*verifier_.client_macs, verifier_.cluster_id, request)
+                            : seal_request(signer_, verifier_.cluster_id, request)));
 
   Outstanding outstanding{request.request_id(),   envelope, now, now + options_.retry_timeout,
                           options_.retry_timeout, {},       {}};

@@ -27,7 +27,8 @@ struct ClientEntry {
   RequestId last_request_id = 0;
   Seq seq = 0;  // where it executed
   Bytes result;
-  SharedBytes sealed_reply;  // cache of the signed reply; not part of the state
+  SharedBytes sealed_reply;    // cache of the signed reply; not part of the state
+  bool reply_has_mac = false;  // sealed_reply carries a MAC, not a signature (a MAC client)
 };
 
 class ClientTable {

@@ -29,7 +29,7 @@ void Replica::Core::on_request(const Message& message) {
     // Executed already: a retransmission gets the same reply again, never a second
     // execution (PBFT 4.1); anything older is stale.
     if (request_id == entry->last_request_id)
-      reply_to(client, *entry);
+      reply_to(client, *entry, !message.envelope->authenticator().empty());
     else
       drop("request older than the client's last executed one");
     return;
@@ -141,7 +141,8 @@ void Replica::Core::propose_batch() {
 // Records the primary's pre-prepare for `seq` in this view. False when the slot already
 // holds one (a second, different one is evidence: the ledger reported it on arrival).
 bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
-                                       std::shared_ptr<const wire::PrePrepare> batch) {
+                                       std::shared_ptr<const wire::PrePrepare> batch,
+                                       const std::vector<std::uint32_t>& unvouched) {
   core::Slot& slot = slot_at(seq);
   crypto::Digest digest = digest_of(batch->digest());
   if (slot.has_pre_prepare()) return false;
@@ -149,14 +150,21 @@ bool Replica::Core::accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
   slot.accepted_at = now_;
   slot.digest = digest;
   slot.batch = batch;
-  track_batch_requests(*batch);
+  track_batch_requests(*batch, unvouched);
   return true;
 }
 
 // Requests seen in a pre-prepare count as received: a primary that proposes and then
-// stalls is suspected like one that never proposes.
-void Replica::Core::track_batch_requests(const wire::PrePrepare& batch) {
-  for (const auto& envelope : batch.requests()) {
+// stalls is suspected like one that never proposes. Not the `unvouched` ones (positions
+// in the batch): this replica could not authenticate them, so as primary it must never
+// propose them itself.
+void Replica::Core::track_batch_requests(const wire::PrePrepare& batch,
+                                         const std::vector<std::uint32_t>& unvouched) {
+  for (int i = 0; i < batch.requests_size(); ++i) {
+    if (std::find(unvouched.begin(), unvouched.end(), static_cast<std::uint32_t>(i)) !=
+        unvouched.end())
+      continue;
+    const wire::Envelope& envelope = batch.requests(i);
     wire::Request request;
     PHALANX_ASSERT(request.ParseFromString(envelope.payload()), "verified request unparsable");
     auto client = *crypto::PublicKey::from_bytes(request.client_key());
@@ -196,14 +204,20 @@ void Replica::Core::on_pre_prepare(const Message& message) {
   if (const char* problem = batch_time_problem(pre_prepare)) return drop(problem);
 
   if (!accept_pre_prepare(seq, message.envelope,
-                          std::make_shared<const wire::PrePrepare>(pre_prepare)))
+                          std::make_shared<const wire::PrePrepare>(pre_prepare),
+                          message.unvouched_requests))
     return drop("second pre-prepare for a slot");
   // Durable before our PREPARE for it: after a restart, the prepared certificate and the
   // commit are rebuilt around it, and it is what we voted for.
   persist_envelope(DurableRecord::Type::kPrePrepare, message.envelope);
 
   core::Slot& slot = log_.at(seq);
-  cast_vote(wire::PREPARE, seq, slot);
+  // A MAC client's request whose entry for us is wrong: we cannot vouch that the client
+  // sent it, so we do not prepare; 2f other backups may (authenticators.h).
+  if (message.unvouched_requests.empty())
+    cast_vote(wire::PREPARE, seq, slot);
+  else
+    drop("pre-prepare with a request this replica cannot authenticate: not prepared");
   check_prepared(seq, slot);
   watch_primary();
 }
@@ -362,7 +376,8 @@ void Replica::Core::execute_batch(Seq seq, const wire::PrePrepare& batch) {
           app_.execute(request.operation(), RequestContext{client, request_id, seq, batch_time_});
       PHALANX_ASSERT(result.size() <= verifier_.limits.result_bytes_max,
                      "the application returned a result above WireLimits::result_bytes_max");
-      reply_to(client, clients_.record(client, request_id, seq, std::move(result)));
+      reply_to(client, clients_.record(client, request_id, seq, std::move(result)),
+               !envelope.authenticator().empty());
     }
     forget_pending(client, request_id);
     executed.requests.push_back(record);
@@ -378,14 +393,23 @@ void Replica::Core::forget_pending(const crypto::PublicKey& client, RequestId ex
   pending_.erase(found);
 }
 
-void Replica::Core::reply_to(const crypto::PublicKey& client, core::ClientEntry& entry) {
-  if (!entry.sealed_reply) {
+void Replica::Core::reply_to(const crypto::PublicKey& client, core::ClientEntry& entry,
+                             bool with_mac) {
+  with_mac = with_mac && verifier_.replica_macs;
+  if (!entry.sealed_reply || entry.reply_has_mac != with_mac) {
     wire::Reply reply;
     reply.set_view(view_);
     reply.set_client_key(client.bytes());
     reply.set_request_id(entry.last_request_id);
     reply.set_result(entry.result);
-    entry.sealed_reply = std::make_shared<const Bytes>(encode(*sign(wire::REPLY, encode(reply))));
+    // A MAC costs a hash where a signature costs ~25 us; a client key without a curve
+    // point cannot have sent a MAC-authenticated request, but would get a signature.
+    std::optional<wire::Envelope> sealed;
+    if (with_mac)
+      sealed = seal_reply(*verifier_.replica_macs, verifier_.cluster_id, client, encode(reply));
+    entry.sealed_reply =
+        std::make_shared<const Bytes>(encode(sealed ? *sealed : *sign(wire::REPLY, encode(reply))));
+    entry.reply_has_mac = sealed.has_value();
   }
   out_.replies.push_back(ClientReply{client, entry.sealed_reply});
 }

@@ -261,8 +261,8 @@ namespace {
 // check_prepared), without the signatures: 2f PREPAREs from distinct backups, none from
 // the primary that signed the pre-prepare. One we would send and they would refuse is a
 // bug here, not in them.
-// 2f PREPAREs from distinct backups. Checked after every step of a debug build, for every
-// prepared slot: no allocation (the 2f senders are compared pairwise).
+// Checked after every step of a debug build, for every prepared slot: no allocation (the
+// 2f senders are compared pairwise).
 bool well_formed(const wire::PreparedCertificate& certificate, std::uint32_t f) {
   const auto& prepares = certificate.prepares();
   if (static_cast<std::size_t>(prepares.size()) != 2 * std::size_t{f}) return false;

@@ -149,9 +149,13 @@ class Replica::Core {
   // Adaptive batching: pipeline_batches_max of this primary's batches are in flight.
   bool pipeline_full() const;
   void propose_batch();
+  // `unvouched`: positions of requests this replica could not authenticate
+  // (Message::unvouched_requests); reproposals in a NEW-VIEW are vouched for by the view change.
   bool accept_pre_prepare(Seq seq, const EnvelopePtr& envelope,
-                          std::shared_ptr<const wire::PrePrepare> batch);
-  void track_batch_requests(const wire::PrePrepare& batch);
+                          std::shared_ptr<const wire::PrePrepare> batch,
+                          const std::vector<std::uint32_t>& unvouched = {});
+  void track_batch_requests(const wire::PrePrepare& batch,
+                            const std::vector<std::uint32_t>& unvouched);
   void cast_vote(wire::Kind kind, Seq seq, core::Slot& slot);
   void check_prepared(Seq seq, core::Slot& slot);
   void check_committed(Seq seq, core::Slot& slot);
@@ -166,7 +170,8 @@ class Replica::Core {
   const char* batch_time_problem(const wire::PrePrepare& batch) const;  // nullptr: fine
   UnixMillis agreed_time(const wire::PrePrepare& batch) const;
   void forget_pending(const crypto::PublicKey& client, RequestId executed);
-  void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry);
+  // `with_mac`: the client authenticates with MACs, so the reply carries one for it.
+  void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry, bool with_mac);
   core::Slot& slot_at(Seq seq);
 
   // --- checkpoints.cc -----------------------------------------------------------------

@@ -144,6 +144,8 @@ void Client::handle(net::Inbound& inbound) {
   // A reply to a request that completed already (f+1 replies suffice; the other replicas'
   // arrive later) or was abandoned cannot count: skip its signature check, the largest
   // cost of a client. A reply that does not decode goes on, to be rejected and counted.
+  // A reply for one of our identities is opened with that identity's keys (its MAC keys).
+  const Verifier* verifier = &settings_.verifier;
   if (auto claimed = claimed_reply(inbound.bytes)) {
     auto found = by_key_.find(claimed->first);
     if (found != by_key_.end() && !slots_[found->second].core->awaits(claimed->second)) {
@@ -151,8 +153,9 @@ void Client::handle(net::Inbound& inbound) {
       ++stats_.late_replies;
       return;
     }
+    if (found != by_key_.end()) verifier = &slots_[found->second].core->verifier();
   }
-  Opened opened = open_envelope(inbound.bytes, settings_.verifier, Audience::kClient);
+  Opened opened = open_envelope(inbound.bytes, *verifier, Audience::kClient);
   if (!opened.ok()) {
     std::lock_guard lock(mutex_);
     ++stats_.rejected_replies;

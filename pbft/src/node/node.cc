@@ -26,6 +26,10 @@ Node::Node(NodeOptions options, crypto::SecretKey key, pbft::Application& applic
       storage_(std::move(storage)),
       clock_(std::move(clock)),
       log_(logger ? std::move(logger) : default_logger(options_.id)) {
+  // One set of MAC keys serves the edge (open_envelope) and the core (MAC'd replies).
+  if (options_.replica.accept_mac_clients && !options_.verifier.replica_macs)
+    options_.verifier.replica_macs =
+        std::make_shared<const pbft::ReplicaMacs>(options_.id, key.clone());
   pbft::ReplicaSetup setup{options_.verifier, options_.id, std::move(key), options_.replica};
   setup.rejoin = options_.rejoin;
   setup.wall_clock = [clock = clock_] { return clock->wall_ms(); };

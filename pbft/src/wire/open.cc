@@ -49,7 +49,66 @@ Failure check_signature(const wire::Envelope& envelope, const crypto::PublicKey&
   return std::nullopt;
 }
 
+// Step 4 for a MAC client: the authenticator's shape. Which entries match is checked at
+// the top level only (check_macs), because a nested request is vouched for by its
+// certificate and a replica can check nothing but its own entry anyway.
+Failure check_authenticator_shape(const wire::Envelope& envelope, const Verifier& verifier,
+                                  Audience audience) {
+  if (!envelope.signature().empty()) return Rejection::kBadAuthenticator;
+  if (envelope.kind() == wire::REQUEST && audience == Audience::kReplica) {
+    if (!verifier.replica_macs) return Rejection::kBadAuthenticator;
+    if (envelope.authenticator().size() != authenticator_size(verifier.replica_keys.size()))
+      return Rejection::kBadAuthenticator;
+    return std::nullopt;
+  }
+  if (envelope.kind() == wire::REPLY && audience == Audience::kClient) {
+    if (!verifier.client_macs || envelope.authenticator().size() != crypto::kMacSize)
+      return Rejection::kBadAuthenticator;
+    return std::nullopt;
+  }
+  return Rejection::kBadAuthenticator;
+}
+
+crypto::Digest request_digest(const wire::Envelope& envelope, const Verifier& verifier) {
+  return crypto::signing_digest(crypto::Domain{verifier.cluster_id, kind_context(wire::REQUEST)},
+                                envelope.payload());
+}
+
+bool entry_matches(const wire::Envelope& request, const crypto::PublicKey& client,
+                   const Verifier& verifier) {
+  return verifier.replica_macs->entry_matches(client, request_digest(request, verifier),
+                                              request.authenticator(),
+                                              verifier.replica_keys.size());
+}
+
 }  // namespace
+
+// Step 7 (wire.h): the MACs a top-level message carries for this receiver.
+Failure check_macs(const wire::Envelope& envelope, const Verifier& verifier, Message& message) {
+  if (envelope.kind() == wire::REPLY && !envelope.authenticator().empty()) {
+    crypto::Digest digest = crypto::signing_digest(
+        crypto::Domain{verifier.cluster_id, kind_context(wire::REPLY)}, envelope.payload());
+    if (!verifier.client_macs->reply_matches(message.sender, digest, envelope.authenticator()))
+      return Rejection::kBadMac;
+    return std::nullopt;
+  }
+  if (envelope.kind() == wire::REQUEST && !envelope.authenticator().empty()) {
+    if (!entry_matches(envelope, message.client, verifier)) return Rejection::kBadMac;
+    return std::nullopt;
+  }
+  if (envelope.kind() == wire::PRE_PREPARE && verifier.replica_macs) {
+    const auto& batch = std::get<wire::PrePrepare>(message.body);
+    for (int i = 0; i < batch.requests_size(); ++i) {
+      const wire::Envelope& request = batch.requests(i);
+      if (request.authenticator().empty()) continue;
+      // The batch passed step 6, so every request in it names a well-formed client key.
+      auto client = crypto::PublicKey::from_bytes(request.client_key());
+      if (!client || !entry_matches(request, *client, verifier))
+        message.unvouched_requests.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  return std::nullopt;
+}
 
 Failure check_envelope(const wire::Envelope& envelope, const Verifier& verifier, Audience audience,
                        Message& message) {
@@ -64,7 +123,10 @@ Failure check_envelope(const wire::Envelope& envelope, const Verifier& verifier,
   if (failure) return failure;
   const crypto::PublicKey& key =
       from_client ? message.client : verifier.replica_keys[message.sender];
-  if ((failure = check_signature(envelope, key, verifier))) return failure;
+  failure = envelope.authenticator().empty()
+                ? check_signature(envelope, key, verifier)
+                : check_authenticator_shape(envelope, verifier, audience);
+  if (failure) return failure;
   return decode_body(envelope, message.sender, verifier, message.body);
 }
 
@@ -81,6 +143,9 @@ Opened open_decoded(std::shared_ptr<const wire::Envelope> envelope, const Verifi
   PHALANX_ASSERT(envelope != nullptr, "open_decoded needs an envelope");
   Message message;
   if (auto failure = wire_detail::check_envelope(*envelope, verifier, audience, message)) {
+    return rejected(*failure);
+  }
+  if (auto failure = wire_detail::check_macs(*envelope, verifier, message)) {
     return rejected(*failure);
   }
   message.envelope = std::move(envelope);
@@ -128,6 +193,10 @@ std::string_view to_string(Rejection reason) {
       return "bad_signature_length";
     case Rejection::kBadSignature:
       return "bad_signature";
+    case Rejection::kBadAuthenticator:
+      return "bad_authenticator";
+    case Rejection::kBadMac:
+      return "bad_mac";
     case Rejection::kMalformedPayload:
       return "malformed_payload";
     case Rejection::kClientKeyMismatch:

@@ -66,6 +66,33 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
   return envelope;
 }
 
+wire::Envelope seal_request(const ClientMacs& macs, std::string_view cluster_id,
+                            const wire::Request& request) {
+  Bytes payload = encode(request);
+  crypto::Digest digest =
+      crypto::signing_digest(crypto::Domain{cluster_id, kind_context(wire::REQUEST)}, payload);
+  wire::Envelope envelope;
+  envelope.set_kind(wire::REQUEST);
+  envelope.set_client_key(request.client_key());
+  envelope.set_payload(std::move(payload));
+  envelope.set_authenticator(macs.authenticator(digest));
+  return envelope;
+}
+
+std::optional<wire::Envelope> seal_reply(const ReplicaMacs& macs, std::string_view cluster_id,
+                                         const crypto::PublicKey& client, Bytes payload) {
+  crypto::Digest digest =
+      crypto::signing_digest(crypto::Domain{cluster_id, kind_context(wire::REPLY)}, payload);
+  auto mac = macs.reply_mac(client, digest);
+  if (!mac) return std::nullopt;
+  wire::Envelope envelope;
+  envelope.set_kind(wire::REPLY);
+  envelope.set_sender(macs.self());
+  envelope.set_payload(std::move(payload));
+  envelope.set_authenticator(Bytes(as_bytes(*mac)));
+  return envelope;
+}
+
 crypto::Digest batch_digest(UnixMillis time,
                             const google::protobuf::RepeatedPtrField<wire::Envelope>& requests) {
   crypto::Hasher hasher;

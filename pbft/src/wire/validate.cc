@@ -155,7 +155,8 @@ Failure validate(const wire::Reply& reply, const Context& context) {
   return std::nullopt;
 }
 
-// Every request in a batch is client-signed and valid on its own, and none appears twice.
+// Every request in a batch is client-signed (or carries a well-formed authenticator: its
+// entries are checked at the top level, open.cc) and valid on its own, and none appears twice.
 Failure check_batch(const Envelopes& requests, const Verifier& verifier) {
   std::set<std::pair<std::string_view, RequestId>> seen;  // views into `requests`
   for (const auto& envelope : requests) {

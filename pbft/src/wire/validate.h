@@ -21,6 +21,10 @@ using Failure = std::optional<Rejection>;
 Failure check_envelope(const wire::Envelope& envelope, const Verifier& verifier, Audience audience,
                        Message& message);
 
+// Step 7, at the top level only: the MACs meant for this receiver. Fills
+// message.unvouched_requests for a PRE-PREPARE. `message` is check_envelope's result.
+Failure check_macs(const wire::Envelope& envelope, const Verifier& verifier, Message& message);
+
 // Steps 5 and 6: decodes the (already authenticated) payload of `envelope` as its kind and
 // validates every field. `sender` is the authenticated replica id (0 for a REQUEST).
 Failure decode_body(const wire::Envelope& envelope, ReplicaId sender, const Verifier& verifier,

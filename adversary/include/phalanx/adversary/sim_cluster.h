@@ -115,6 +115,10 @@ struct SimClusterOptions {
   std::function<Bytes(std::uint32_t client, std::uint32_t number)> make_operation;
   pbft::ReplicaOptions replica_options;
   pbft::ClientOptions client_options;
+  // Clients authenticate with MACs (ClientOptions::mac_authenticators) and the replicas
+  // accept them (pbft/authenticators.h). A test makes a client lie to some replicas only
+  // with a send rewriter.
+  bool mac_clients = false;
   net::LinkRule network;             // every link, at the start
   std::set<pbft::ReplicaId> silent;  // crashed from the start: never step, never heard
   pbft::Instant time_limit = 120 * pbft::kSecond;  // simulated
@@ -449,6 +453,8 @@ class SimCluster {
 
   SimClusterOptions options_;
   pbft::Verifier verifier_;
+  // verifier_ with each replica's own MAC keys (by replica id; a twin shares its replica's).
+  std::vector<pbft::Verifier> replica_verifiers_;
   net::Rng rng_;
   net::SimNetwork network_;
   net::Rng disk_rng_;                       // what a power cut keeps of unsynced bytes

@@ -49,6 +49,9 @@ class ClientCore {
   }
   const crypto::PublicKey& public_key() const { return signer_.public_key(); }
   View view() const { return view_; }
+  // What opens this client's replies: the cluster's Verifier, plus this client's MAC keys
+  // when it authenticates with MACs (ClientOptions::mac_authenticators).
+  const Verifier& verifier() const { return verifier_; }
 
   // Starts a request. Precondition: !busy().
   ClientActions submit(Bytes operation, Instant now);

@@ -66,6 +66,13 @@ struct ReplicaOptions {
   // replicas' clocks need to agree within the bound for progress, never for safety.
   Instant batch_time_skew_max = 0;
 
+  // Accept clients that authenticate requests with MACs (ClientOptions::mac_authenticators,
+  // pbft/authenticators.h) beside signed ones, and answer them with MACs. Off by default:
+  // MACs cost a hash where signatures cost ~50 us to check, but a MAC client that lies to
+  // some replicas can stall its batches when replicas are faulty too. The driver acts on
+  // it by giving the Verifier the replica's MAC keys (Verifier::replica_macs).
+  bool accept_mac_clients = false;
+
   std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }
 };
 
@@ -78,6 +85,11 @@ struct ClientOptions {
   // backups can time the primary (primary_monitor.h) and no request waits for a retry
   // when the primary is faulty. Costs n copies of each request on the wire.
   bool send_to_all = true;
+  // Authenticate requests with a MAC per replica instead of an Ed25519 signature, and
+  // accept MAC-authenticated replies (pbft/authenticators.h): far cheaper for everyone,
+  // but only for clusters that accept MAC clients, and a client that lies to some
+  // replicas can stall its batches when replicas are faulty too. Off: signed requests.
+  bool mac_authenticators = false;
 };
 
 }  // namespace phalanx::pbft

@@ -6,13 +6,17 @@
 //   1. size limit (before any decoding),
 //   2. envelope decode and its kind,
 //   3. known sender (replica id < n, or a well-formed client key for REQUEST),
-//   4. signature (over the exact payload bytes, with the kind's domain),
+//   4. signature (over the exact payload bytes, with the kind's domain), or for a MAC
+//      client's REQUEST or REPLY the authenticator's shape (authenticators.h),
 //   5. payload decode,
 //   6. field validation: bounds, digest lengths, counts within limits, and every nested
 //      envelope (requests in a batch, certificates in a view change) verified the same
 //      way, including the certificate's shape (2f+1 distinct signers, matching digests).
 // Everything here is stateless: checks that need the replica's state (current view,
 // watermarks, what it has already accepted) are the core's.
+//   7. at the top level only, MACs: a REQUEST's entry for this replica must match; a
+//      PRE-PREPARE's requests whose entry does not are listed in unvouched_requests; a
+//      REPLY's MAC must match. (Nested requests are vouched for by their certificate.)
 // Outside tests, a Message is produced only by open_envelope()/open_decoded(), so code
 // that holds one may trust every signature in it. (A replica's own messages never come
 // back to it as Messages; the core keeps their envelopes directly.)
@@ -33,6 +37,7 @@
 #include "phalanx/crypto/keys.h"
 #include "phalanx/crypto/sign.h"
 #include "phalanx/crypto/verify_cache.h"
+#include "phalanx/pbft/authenticators.h"
 #include "phalanx/pbft/limits.h"
 #include "phalanx/pbft/types.h"
 
@@ -53,6 +58,10 @@ enum class Rejection {
   kSenderOnClientMessage,  // REQUEST with a nonzero replica sender
   kBadSignatureLength,
   kBadSignature,
+  // An authenticator of the wrong size, on a kind that takes a signature, beside a
+  // signature, or from a MAC client where this receiver accepts none.
+  kBadAuthenticator,
+  kBadMac,  // this replica's entry of a request's authenticator, or a reply's MAC, is wrong
   kMalformedPayload,   // payload does not decode as its kind
   kClientKeyMismatch,  // request body names another client than the envelope
   kZeroRequestId,
@@ -83,6 +92,11 @@ struct Verifier {
   // Optional: remembers valid signatures so each is checked once (shared by everything that
   // opens envelopes in this process; thread-safe).
   std::shared_ptr<crypto::VerifyCache> cache;
+  // Set at a replica that accepts MAC clients: its own keys with them (authenticators.h).
+  // One per replica, so a Verifier with it belongs to that replica alone.
+  std::shared_ptr<const ReplicaMacs> replica_macs;
+  // Set at a MAC client: its keys with the replicas, to check replies (and seal requests).
+  std::shared_ptr<const ClientMacs> client_macs;
 
   Quorums quorums() const { return Quorums{static_cast<std::uint32_t>(replica_keys.size())}; }
 };
@@ -101,6 +115,10 @@ struct Message {
   crypto::PublicKey client;  // for REQUEST
   std::shared_ptr<const wire::Envelope> envelope;
   Body body;
+  // For a PRE-PREPARE at a replica that accepts MAC clients: the positions of the batch's
+  // MAC-authenticated requests whose entry for this replica is wrong. This replica cannot
+  // vouch for them, so it must not PREPARE the batch (authenticators.h).
+  std::vector<std::uint32_t> unvouched_requests;
 };
 
 struct Opened {
@@ -124,6 +142,13 @@ wire::Envelope seal(const crypto::Signer& signer, std::string_view cluster_id, w
 // Signs a client request; the envelope carries the client's public key.
 wire::Envelope seal_request(const crypto::Signer& client, std::string_view cluster_id,
                             const wire::Request& request);
+// A MAC client's request: an authenticator in place of the signature.
+wire::Envelope seal_request(const ClientMacs& macs, std::string_view cluster_id,
+                            const wire::Request& request);
+// A reply to a MAC client, from replica macs.self(): a MAC in place of the signature.
+// nullopt when the client's key has no curve point (no request of its can have opened).
+std::optional<wire::Envelope> seal_reply(const ReplicaMacs& macs, std::string_view cluster_id,
+                                         const crypto::PublicKey& client, Bytes payload);
 
 // The digest that identifies a batch of requests (PrePrepare.digest): BLAKE2b over the
 // batch time and the digests of the requests' payloads, in order, so that prepares and
