@@ -15,8 +15,12 @@ std::optional<SessionKeys> SessionKeyCache::keys_for(const PublicKey& client) co
   // Agreed under the lock: two threads asking for one new client agree once.
   auto keys = replica_session_keys(replica_, client);
   if (!keys) return std::nullopt;
-  if (keys_.size() >= capacity_) keys_.clear();
+  if (keys_.size() >= capacity_) {
+    keys_.erase(order_.front());
+    order_.pop_front();
+  }
   keys_.emplace(client, *keys);
+  order_.push_back(client);
   return keys;
 }
 

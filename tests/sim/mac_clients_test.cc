@@ -6,7 +6,9 @@
 //   preparing them, and executes them once the other backups have prepared them;
 // - a primary that slips a request into its batches that the client never sent gets none
 //   executed (validity): the backups cannot vouch for it, so nothing prepares, and the next
-//   primary completes the clients' own requests.
+//   primary completes the clients' own requests; also when backups restart meanwhile;
+// - a client lying to more than f replicas stalls batches for a view change or two, breaks
+//   nothing, and starves only itself.
 #include <gtest/gtest.h>
 
 #include "phalanx/adversary/behaviour.h"
@@ -157,13 +159,76 @@ TEST(MacClients, APrimaryCannotSlipInARequestTheClientNeverSent) {
         };
         run.verify = [behaviour](const SimCluster&, const RunResult& result) -> std::string {
           if ((*behaviour)->slipped() == 0) return "the primary slipped nothing in";
-          if (dropped(result, kNotPrepared) == 0) return "a backup prepared a slipped-in request";
+          if (dropped(result, kNotPrepared) == 0) return "no backup withheld its PREPARE";
           if (result.harness.view_changes_started == 0) return "the forging primary stayed";
           return "";
         };
         return run;
       },
       100);
+}
+
+// The same primary, and backups 1 and 2 restart from their logs while they hold its
+// batches unprepared. Recovery must not resume a PREPARE they withheld: two of them would
+// prepare the slipped-in request, and it would execute (S3 validity).
+TEST(MacClients, BackupsThatRestartDoNotPrepareWhatTheyCouldNotVouchFor) {
+  run_seeds(
+      [](std::uint64_t seed) {
+        SeedRun run = mac_cluster(seed);
+        run.options.storage = SimClusterOptions::Storage::kLog;
+        run.faults += " replica 0 slips requests into its batches; 1 and 2 restart";
+        run.setup = [](SimCluster& cluster) {
+          cluster.set_behaviour(0, std::make_unique<SlipsInARequest>(cluster.behaviour_context(0)));
+        };
+        for (pbft::Instant at : {150 * kMs, 400 * kMs}) {
+          run.actions.emplace_back(at, [](SimCluster& cluster) {
+            for (pbft::ReplicaId id : {1, 2}) {
+              cluster.crash(id);
+              cluster.restart(id);
+            }
+          });
+        }
+        run.verify = [](const SimCluster&, const RunResult& result) -> std::string {
+          if (result.harness.restarts < 4) return "the backups did not restart";
+          return "";
+        };
+        return run;
+      },
+      50);
+}
+
+// Past what MACs tolerate: client 0 lies to two backups (k = 2 > f = 1; no replica is
+// faulty), clients 1 and 2 are honest. A batch with client 0's request cannot prepare, and
+// holds up the batches after it, until a view change; a primary it lied to never proposes
+// the request, and the replicas it lied to do not time primaries on it, so the cluster
+// settles in such a view. Nothing unsafe happens, the honest clients' requests all
+// complete, and the liar's never do (authenticators.h).
+TEST(MacClients, AClientLyingToMoreThanFReplicasStarvesItselfOnly) {
+  for (std::uint64_t seed : seeds(12)) {
+    SeedRun run = mac_cluster(seed);
+    run.options.clients = 3;
+    run.options.time_limit = 20 * pbft::kSecond;  // the liar never completes: the run ends here
+    SimCluster cluster(run.options);
+    cluster.set_send_rewriter(
+        [](SimCluster&, const SentMessage& sent) -> std::optional<pbft::SharedBytes> {
+          // Node 4 is client 0 (nodes 0-3 are the replicas).
+          if (sent.kind() != wire::REQUEST || sent.from != 4) return std::nullopt;
+          wire::Envelope lying = *sent.envelope;
+          for (pbft::ReplicaId target : {2, 3})
+            (*lying.mutable_authenticator())[target * crypto::kMacSize] ^= 0x01;
+          return std::make_shared<const Bytes>(pbft::encode(lying));
+        });
+    RunResult result = cluster.run();
+    for (const Violation& violation : cluster.check())
+      EXPECT_EQ(violation.property, Property::kCompletion)
+          << "seed " << seed << ": " << to_string(violation);
+    std::vector<std::uint32_t> completed(3, 0);
+    for (const CompletionRecord& completion : cluster.completions()) ++completed[completion.client];
+    EXPECT_EQ(completed[0], 0u) << "seed " << seed << ": the liar got a request through";
+    for (std::uint32_t client : {1u, 2u})
+      EXPECT_EQ(completed[client], run.options.requests_per_client)
+          << "seed " << seed << ", client " << client << ": " << result.summary();
+  }
 }
 
 }  // namespace

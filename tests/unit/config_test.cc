@@ -214,6 +214,16 @@ TEST(ClusterConfig, BadPublicKeys) {
                      "... is also the key of replica 0 (line 6)");
 }
 
+// Links and MAC clients use a replica key's X25519 counterpart: a point without one (here
+// y = 2, not on the curve) is refused when the file is read, not when a client starts.
+TEST(ClusterConfig, AReplicaKeyWithoutACurvePointIsRefused) {
+  std::string key1 = key_hex("replica", 1);
+  std::string not_a_point = "02" + std::string(62, '0');
+  EXPECT_PROBLEM(problems_of(replace(cluster_text(), key1, not_a_point)),
+                 "cluster.toml:12: replica 1: public_key 02000000... is not a usable Ed25519 "
+                 "public key (it has no X25519 counterpart)");
+}
+
 TEST(ClusterConfig, UnknownKeysAnywhereAreErrors) {
   EXPECT_PROBLEM(problems_of(replace(cluster_text(), "endpoint = \"tcp://127.0.0.1:7101\"",
                                      "endpont = \"tcp://127.0.0.1:7101\"")),

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "phalanx/crypto/session_key_cache.h"
 #include "phalanx/crypto/sign.h"
 
 namespace phalanx::crypto {
@@ -63,6 +64,26 @@ TEST(Mac, MatchesOnlyItsKeyAndItsDigest) {
     flipped[byte] ^= 0x01;
     EXPECT_FALSE(mac_matches(keys.to_replica, digest, as_bytes(flipped))) << "byte " << byte;
   }
+}
+
+TEST(SessionKeyCache, RemembersAtMostItsCapacityAndAlwaysAnswersRight) {
+  auto replica = SecretKey::derive_for_testing("replica", 0);
+  SessionKeyCache cache(replica.clone(), 3);
+  for (int round = 0; round < 2; ++round) {
+    for (std::uint64_t index = 0; index < 7; ++index) {
+      auto client = SecretKey::derive_for_testing("client", index).public_key();
+      auto cached = cache.keys_for(client);
+      ASSERT_TRUE(cached.has_value());
+      EXPECT_EQ(cached->to_replica.array(),
+                replica_session_keys(replica, client)->to_replica.array());
+      EXPECT_LE(cache.size(), 3u);
+    }
+  }
+  EXPECT_EQ(cache.size(), 3u);
+  std::array<std::uint8_t, 32> not_a_point{};
+  not_a_point[0] = 2;
+  EXPECT_FALSE(cache.keys_for(PublicKey(not_a_point)).has_value());
+  EXPECT_EQ(cache.size(), 3u);  // nothing remembered for it
 }
 
 }  // namespace

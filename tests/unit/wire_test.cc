@@ -372,6 +372,7 @@ struct Hostile {
   Rejection expected;
   std::function<Bytes(const Cluster&)> make;
   Audience audience = Audience::kReplica;
+  bool mac_clients = false;  // opened by replica 0 accepting MAC clients (authenticators.h)
 };
 
 void PrintTo(const Hostile& hostile, std::ostream* out) {
@@ -511,12 +512,22 @@ std::vector<Hostile> request_and_reply_cases() {
       return encode(c.sign_request(0, body));
     };
   };
+  // A request with an authenticator of the right size (n = 4 MACs) and no signature.
+  auto with_authenticator = [](const Cluster& c) {
+    wire::Envelope envelope = c.request(0, 1);
+    envelope.clear_signature();
+    envelope.set_authenticator(Bytes(4 * crypto::kMacSize, 'm'));
+    return encode(envelope);
+  };
   const Cluster& c = cluster();
   Bytes other_client = c.client_key(1);
   std::size_t operation_max = c.verifier().limits.operation_bytes_max;
   std::size_t result_max = c.verifier().limits.result_bytes_max;
   auto client = Audience::kClient;
   return {
+      {"MacRequestWhereMacClientsAreNotAccepted", Rejection::kBadAuthenticator, with_authenticator},
+      {"MacRequestWhoseEntryForThisReplicaIsWrong", Rejection::kBadMac, with_authenticator,
+       Audience::kReplica, true},
       {"RequestNamesAnotherClient", Rejection::kClientKeyMismatch,
        request([=](wire::Request& r) { r.set_client_key(other_client); })},
       {"ZeroRequestId", Rejection::kZeroRequestId,
@@ -760,7 +771,11 @@ class HostileInput : public ::testing::TestWithParam<Hostile> {};
 
 TEST_P(HostileInput, IsRejectedWithItsOwnReason) {
   const Hostile& hostile = GetParam();
-  EXPECT_EQ(rejection_of(hostile.make(cluster()), hostile.audience), hostile.expected);
+  Verifier verifier = cluster().verifier();
+  if (hostile.mac_clients)
+    verifier.replica_macs = std::make_shared<const pbft::ReplicaMacs>(
+        0, crypto::SecretKey::derive_for_testing("replica", 0));
+  EXPECT_EQ(rejection_of(hostile.make(cluster()), hostile.audience, verifier), hostile.expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Wire, HostileInput, ::testing::ValuesIn(hostile_cases()),

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config_internal.h"
+#include "phalanx/crypto/curve.h"
 #include "phalanx/crypto/sign.h"
 #include "phalanx/pbft/limits.h"
 
@@ -244,6 +245,11 @@ void check_keys_and_names(const Draft& draft, Problems& problems) {
     if (replica.has_public_key) {
       check_key(replica.entry.public_key, label(replica), replica.lines.of("public_key"),
                 at_line(replica, "public_key"));
+      // Links (CurveZMQ) and MAC clients use the key's X25519 counterpart.
+      if (!crypto::curve_public_key(replica.entry.public_key))
+        problems.add(replica.lines.of("public_key"),
+                     label(replica) + ": public_key " + replica.entry.public_key.short_hex() +
+                         "... is not a usable Ed25519 public key (it has no X25519 counterpart)");
     }
   }
   if (draft.clients.size() > kClusterClientsMax) {

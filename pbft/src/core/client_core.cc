@@ -12,7 +12,8 @@ Verifier with_client_macs(Verifier verifier, const crypto::SecretKey& key,
                           const ClientOptions& options) {
   if (!options.mac_authenticators) return verifier;
   auto macs = ClientMacs::agree(key, verifier.replica_keys);
-  // Replica keys come from a validated cluster config, which checks their curve points.
+  // A validated cluster config checks that every replica key has a curve point; a Verifier
+  // built by hand without one is a programming error.
   PHALANX_ASSERT(macs.has_value(), "a replica key has no X25519 counterpart");
   verifier.client_macs = std::make_shared<const ClientMacs>(std::move(*macs));
   return verifier;

@@ -37,6 +37,10 @@ void Replica::Core::on_request(const Message& message) {
 
   auto found = pending_.find(client);
   if (found != pending_.end() && found->second.request_id >= request_id) {
+    // The copy the client sent us, which we checked, replaces one taken from a
+    // pre-prepare: a faulty primary may have spoiled the other replicas' MAC entries in
+    // its copy, which we would relay, or propose as primary, and nobody could vouch for.
+    if (found->second.request_id == request_id) found->second.envelope = message.envelope;
     // Known: a client sends again when it got no answer; the primary may never have had
     // it. A backup passes it on now rather than at its relay time.
     if (found->second.request_id == request_id && !view_changing_ && !is_primary() &&

@@ -403,12 +403,16 @@ class Replica::Core::Recovery {
 
   // Votes the replica would have cast had it not crashed between persisting a slot's
   // progress and signing: a PREPARE for an accepted pre-prepare, a COMMIT for a prepared
-  // slot. Safe (they agree with what it accepted), and it spares a view change.
+  // slot. Safe (they agree with what it accepted), and it spares a view change. Not a
+  // PREPARE for a batch with a MAC client's request this replica cannot vouch for: it kept
+  // such a batch without preparing it, and must not prepare it now (authenticators.h). (A
+  // NEW-VIEW's re-proposal would not need the check; missing its PREPARE only costs time.)
   void resume_votes() {
     if (core_.view_changing_) return;
     for (auto& [seq, slot] : core_.log_) {
       if (!slot.has_pre_prepare() || slot.committed || seq <= core_.last_executed_) continue;
-      if (!core_.is_primary() && !slot.prepares.count(core_.id_))
+      if (!core_.is_primary() && !slot.prepares.count(core_.id_) &&
+          unvouched_requests(*slot.batch, core_.verifier_).empty())
         core_.cast_vote(wire::PREPARE, seq, slot);
       if (slot.prepared && !slot.commit_sent) core_.cast_vote(wire::COMMIT, seq, slot);
     }

@@ -139,7 +139,10 @@ void Node::step_inbound(net::Inbound& inbound) {
     metrics_.rejected[static_cast<std::size_t>(opened.rejection)].fetch_add(
         1, std::memory_order_relaxed);
     log_rejection(opened.rejection, inbound.connection);
-    gate_->punish(inbound.connection, at);
+    // Every check but one gives the same verdict at every replica, so a rejection marks
+    // the sender as faulty. A wrong MAC entry is the exception: the client may have lied
+    // to this replica only, and a correct backup relaying its request must not be muted.
+    if (opened.rejection != pbft::Rejection::kBadMac) gate_->punish(inbound.connection, at);
     return;
   }
   const pbft::Message& message = *opened.message;

@@ -96,17 +96,9 @@ Failure check_macs(const wire::Envelope& envelope, const Verifier& verifier, Mes
     if (!entry_matches(envelope, message.client, verifier)) return Rejection::kBadMac;
     return std::nullopt;
   }
-  if (envelope.kind() == wire::PRE_PREPARE && verifier.replica_macs) {
-    const auto& batch = std::get<wire::PrePrepare>(message.body);
-    for (int i = 0; i < batch.requests_size(); ++i) {
-      const wire::Envelope& request = batch.requests(i);
-      if (request.authenticator().empty()) continue;
-      // The batch passed step 6, so every request in it names a well-formed client key.
-      auto client = crypto::PublicKey::from_bytes(request.client_key());
-      if (!client || !entry_matches(request, *client, verifier))
-        message.unvouched_requests.push_back(static_cast<std::uint32_t>(i));
-    }
-  }
+  if (envelope.kind() == wire::PRE_PREPARE)
+    message.unvouched_requests =
+        unvouched_requests(std::get<wire::PrePrepare>(message.body), verifier);
   return std::nullopt;
 }
 
@@ -131,6 +123,20 @@ Failure check_envelope(const wire::Envelope& envelope, const Verifier& verifier,
 }
 
 }  // namespace wire_detail
+
+std::vector<std::uint32_t> unvouched_requests(const wire::PrePrepare& batch,
+                                              const Verifier& verifier) {
+  std::vector<std::uint32_t> unvouched;
+  if (!verifier.replica_macs) return unvouched;
+  for (int i = 0; i < batch.requests_size(); ++i) {
+    const wire::Envelope& request = batch.requests(i);
+    if (request.authenticator().empty()) continue;
+    auto client = crypto::PublicKey::from_bytes(request.client_key());
+    if (!client || !wire_detail::entry_matches(request, *client, verifier))
+      unvouched.push_back(static_cast<std::uint32_t>(i));
+  }
+  return unvouched;
+}
 
 namespace {
 Opened rejected(Rejection reason) {

@@ -1,11 +1,13 @@
 #pragma once
 // One replica's session keys with its MAC clients (mac.h), agreed on first use and
 // remembered: an agreement costs an X25519 multiplication, about a signature check, and a
-// client sends many requests. Bounded: holding `capacity` clients' keys, it forgets them
-// all (the next request of each costs one agreement again, no more than a signed one).
+// client sends many requests. Bounded: holding `capacity` clients' keys, it forgets the
+// client it met first (whose next request costs one agreement again, no more than a signed
+// one), so a stream of new client keys pushes out old ones one at a time.
 // Thread-safety: all methods may be called concurrently (one mutex).
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,6 +31,7 @@ class SessionKeyCache {
   std::size_t capacity_;
   mutable std::mutex mutex_;
   mutable std::map<PublicKey, SessionKeys> keys_;  // guarded by mutex_
+  mutable std::deque<PublicKey> order_;            // guarded by mutex_; oldest first
 };
 
 }  // namespace phalanx::crypto

@@ -17,10 +17,19 @@
 //     own entry, so the client did send the request);
 //   - requests inside certificates (view changes, new views, commit certificates) are not
 //     checked again: the 2f+1 signatures of the certificate stand for them.
-// So a forged request never executes, and a client that lies to k correct replicas can
-// delay its own batches' agreement only if k plus the faulty replicas exceed f: with f
-// faulty replicas it can stall a batch until a view change. That is why signed requests
-// stay the default and a cluster accepts MAC clients only when configured to.
+//   - after a restart, a backup resumes no PREPARE for a batch it cannot vouch for
+//     (recovery.cc, resume_votes);
+//   - a wrong MAC entry does not get the sender's connection muted (node.cc): it may be a
+//     correct replica relaying a lying client's request.
+// So a forged request never executes. But a client that lies to k correct replicas, with
+// k plus the faulty replicas above f, stalls the batch that carries its request, and every
+// batch after it, until a view change. Views whose primary it lied to never propose its
+// request, so the honest clients are served there and the liar starves; but the replicas
+// that did accept its request keep suspecting such a primary, and may leave the view
+// (tests/sim/mac_clients_test.cc: a few view changes in 20 s). One client can thus cost a
+// healthy cluster view changes and throughput. That is why signed requests stay the
+// default and a cluster accepts MAC clients only when configured to: accept them from
+// clients you trust not to attack availability.
 //
 // Thread-safety: ReplicaMacs is thread-safe (crypto::SessionKeyCache); ClientMacs is
 // immutable after construction.

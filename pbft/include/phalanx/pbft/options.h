@@ -68,9 +68,10 @@ struct ReplicaOptions {
 
   // Accept clients that authenticate requests with MACs (ClientOptions::mac_authenticators,
   // pbft/authenticators.h) beside signed ones, and answer them with MACs. Off by default:
-  // MACs cost a hash where signatures cost ~50 us to check, but a MAC client that lies to
-  // some replicas can stall its batches when replicas are faulty too. The driver acts on
-  // it by giving the Verifier the replica's MAC keys (Verifier::replica_macs).
+  // MACs cost a hash where signatures cost ~50 us to check, but one MAC client that lies
+  // to more than f replicas can cost the cluster view changes and throughput (never
+  // safety; pbft/authenticators.h). The driver acts on it by giving the Verifier the replica's MAC
+  // keys (Verifier::replica_macs).
   bool accept_mac_clients = false;
 
   std::uint64_t window() const { return checkpoint_interval * window_checkpoints; }
@@ -87,8 +88,7 @@ struct ClientOptions {
   bool send_to_all = true;
   // Authenticate requests with a MAC per replica instead of an Ed25519 signature, and
   // accept MAC-authenticated replies (pbft/authenticators.h): far cheaper for everyone,
-  // but only for clusters that accept MAC clients, and a client that lies to some
-  // replicas can stall its batches when replicas are faulty too. Off: signed requests.
+  // but only for clusters that accept MAC clients. Off: signed requests.
   bool mac_authenticators = false;
 };
 

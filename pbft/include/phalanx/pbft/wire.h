@@ -133,6 +133,13 @@ Opened open_envelope(ByteView bytes, const Verifier& verifier, Audience audience
 Opened open_decoded(std::shared_ptr<const wire::Envelope> envelope, const Verifier& verifier,
                     Audience audience);
 
+// The positions of `batch`'s MAC-authenticated requests whose entry for this replica
+// (verifier.replica_macs) does not match: those it cannot vouch for, and so must not
+// PREPARE (authenticators.h). Empty without replica_macs. open_envelope fills
+// Message::unvouched_requests with it; recovery asks again before resuming a PREPARE.
+std::vector<std::uint32_t> unvouched_requests(const wire::PrePrepare& batch,
+                                              const Verifier& verifier);
+
 // The domain context string of each kind ("pre-prepare", ...).
 std::string_view kind_context(wire::Kind kind);
 
