@@ -26,8 +26,9 @@ class ViewTimeoutPolicy {
 
   // A request took `latency` from arrival at this replica to execution.
   void observe_commit_latency(Instant latency);
-  // A view change completed (a NEW-VIEW was accepted) or requests executed: the cluster
-  // makes progress, so the next failure starts from the base timeout again.
+  // Requests executed (normal_case.cc): the cluster makes progress, so the next failure
+  // starts from the base timeout again. Accepting a NEW-VIEW is not progress: the new
+  // primary may fail too, and the wait keeps doubling until something executes.
   void on_progress() { failed_views_ = 0; }
   // A view failed to produce progress in time.
   void on_view_failed() { failed_views_ = std::min<std::uint32_t>(failed_views_ + 1, 16); }
