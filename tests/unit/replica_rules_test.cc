@@ -218,6 +218,31 @@ TEST(ReplicaLimits, ViewChangeLargerThanTheWireLimitIsReported) {
   EXPECT_TRUE(reported) << "an oversized VIEW-CHANGE went out unreported";
 }
 
+// PBFT 4.5.2: each failed view doubles the wait for the next. A replica that joins a view
+// change because f+1 peers asked for it has seen its view fail as surely as those whose
+// timers fired; if it kept the shorter wait it would leave the next view while they still
+// waited for it, and with one replica down that view would lose its quorum.
+TEST(ViewChangeTimeouts, AReplicaThatJoinsAViewChangeBacksOffLikeThoseWhoseTimersFired) {
+  TestCluster cluster;
+  examples::KvApplication app;
+  pbft::ReplicaOptions options;
+  options.view_timeout_initial = 1 * pbft::kSecond;
+  pbft::Replica replica(cluster.setup(2, options), app, 0);
+  wire::ViewChange to_view_1;
+  to_view_1.set_new_view(1);
+  pbft::Instant now = 1;
+  replica.on_message(cluster.message(1, wire::VIEW_CHANGE, to_view_1), now);
+  Actions joined = replica.on_message(cluster.message(3, wire::VIEW_CHANGE, to_view_1), now);
+  ASSERT_EQ(count_sent(joined, wire::VIEW_CHANGE), 1u) << "f+1 VIEW-CHANGEs: it joins";
+  ASSERT_EQ(replica.status().view, 1u);
+
+  // 2f+1 are in the change (1, 3 and itself): it waits for the NEW-VIEW twice the base.
+  replica.on_tick(now + 1500 * pbft::kMillisecond);
+  EXPECT_EQ(replica.status().view, 1u) << "gave up on view 1 after the undoubled timeout";
+  replica.on_tick(now + 2 * pbft::kSecond + 1);
+  EXPECT_EQ(replica.status().view, 2u) << "no NEW-VIEW in twice the base: it moves on";
+}
+
 // Fairness in batching: a primary orders clients first come, first served, with one request
 // of each client in its queue, so a client that floods (newer requests, or the same one
 // again and again) takes one place in a batch like anyone else, and cannot push the others'

@@ -54,7 +54,6 @@ void Replica::Core::on_view_timer() {
     view_timer_ = now_ + timeouts_.view_change_timeout();
     return;
   }
-  timeouts_.on_view_failed();  // the next attempt waits twice as long
   start_view_change(view_ + 1,
                     view_changing_ ? "no new view in time" : "a request waited too long");
 }
@@ -63,6 +62,11 @@ void Replica::Core::on_view_timer() {
 
 void Replica::Core::start_view_change(View new_view, std::string_view reason) {
   PHALANX_ASSERT(new_view > view_, "view changes only move forward");
+  // Whatever the reason, the view we leave failed: the next attempt waits twice as long
+  // (PBFT 4.5.2). A replica that joins on f+1 VIEW-CHANGEs must back off like those whose
+  // timers fired, or it gives up on the next view while they still wait for it, and that
+  // view loses its quorum.
+  timeouts_.on_view_failed();
   view_ = new_view;
   view_changing_ = true;
   view_timer_.reset();
@@ -199,7 +203,6 @@ void Replica::Core::on_new_view(const Message& message) {
                     message.envelope, nullptr);
     if (view >= view_ && may_vote()) {
       view_ = view;  // so that the next view change targets view + 1
-      timeouts_.on_view_failed();
       start_view_change(view + 1, "the new view's re-proposals were wrong");
     }
     return;
