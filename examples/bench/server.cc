@@ -197,13 +197,10 @@ class UnreplicatedServer final : public Server {
     reply.set_client_key(request.client_key());
     reply.set_request_id(request.request_id());
     reply.set_result(application_->execute(request.operation(), context));
-    std::optional<wire::Envelope> with_mac;
-    if (!opened.message->envelope->authenticator().empty())
-      with_mac = pbft::seal_reply(*verifier_.replica_macs, verifier_.cluster_id,
-                                  opened.message->client, pbft::encode(reply));
+    bool mac_client = !opened.message->envelope->authenticator().empty();
     auto sealed = std::make_shared<const Bytes>(pbft::encode(
-        with_mac ? *with_mac
-                 : pbft::seal(signer_, verifier_.cluster_id, wire::REPLY, 0, pbft::encode(reply))));
+        pbft::seal_reply(signer_, mac_client ? verifier_.replica_macs.get() : nullptr,
+                         verifier_.cluster_id, 0, opened.message->client, pbft::encode(reply))));
     messages_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(sealed->size(), std::memory_order_relaxed);
     executed_.fetch_add(1, std::memory_order_relaxed);

@@ -120,8 +120,7 @@ int run(const std::string& cluster_dir) {
   open_at_replica("REQUEST signed by " + client_name, signed_request, std::nullopt);
 
   phalanx::wire::Envelope forged = signed_request;
-  phalanx::crypto::Domain request_domain{config.cluster_id,
-                                         phalanx::pbft::kind_context(phalanx::wire::REQUEST)};
+  auto request_domain = phalanx::pbft::signing_domain(config.cluster_id, phalanx::wire::REQUEST);
   forged.set_signature(replica0.sign(request_domain, forged.payload()).bytes());
   open_at_replica("REQUEST of " + client_name + ", signature forged", forged,
                   Rejection::kBadSignature);

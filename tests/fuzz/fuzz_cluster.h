@@ -54,7 +54,7 @@ inline wire::Envelope signed_envelope(wire::Kind kind, pbft::ReplicaId sender, B
     envelope.set_kind(kind);
     envelope.set_client_key(client.public_key().bytes());
     envelope.set_signature(
-        client.sign(crypto::Domain{kClusterId, pbft::kind_context(kind)}, payload).bytes());
+        client.sign(pbft::signing_domain(kClusterId, kind), payload).bytes());
     envelope.set_payload(std::move(payload));
     return envelope;
   }

@@ -131,7 +131,7 @@ inline crypto::Signature memo_sign(const crypto::Signer& signer, wire::Kind kind
   };
   static std::array<Entry, kSignaturesMemoMax> memo;
   crypto::Digest digest =
-      crypto::signing_digest(crypto::Domain{kClusterId, pbft::kind_context(kind)}, payload);
+      pbft::signing_digest(kClusterId, kind, payload);
   std::size_t slot = 0;
   for (std::size_t i = 0; i < sizeof slot; ++i)
     slot = slot << 8 | (digest.array()[i] ^ signer.public_key().array()[i]);

@@ -13,9 +13,9 @@
 
 #include "phalanx/adversary/behaviour.h"
 #include "phalanx/adversary/sim_cluster.h"
-#include "phalanx/crypto/mac.h"
 #include "phalanx/examples/kv_application.h"
 #include "sim/seed_runner.h"
+#include "support/lying_client.h"
 
 namespace phalanx::adversary {
 namespace {
@@ -89,9 +89,8 @@ SeedRun lying_to(SeedRun run, pbft::ReplicaId target) {
         [target](SimCluster&, const SentMessage& sent) -> std::optional<pbft::SharedBytes> {
           // Nodes 0-3 are the replicas (relaying a request is not lying about it).
           if (sent.kind() != wire::REQUEST || sent.from < 4) return std::nullopt;
-          wire::Envelope lying = *sent.envelope;
-          (*lying.mutable_authenticator())[target * crypto::kMacSize] ^= 0x01;
-          return std::make_shared<const Bytes>(pbft::encode(lying));
+          return std::make_shared<const Bytes>(
+              pbft::encode(testing::with_entries_spoiled(*sent.envelope, {target})));
         });
   };
   run.verify = [target](const SimCluster&, const RunResult& result) -> std::string {
@@ -213,10 +212,8 @@ TEST(MacClients, AClientLyingToMoreThanFReplicasStarvesItselfOnly) {
         [](SimCluster&, const SentMessage& sent) -> std::optional<pbft::SharedBytes> {
           // Node 4 is client 0 (nodes 0-3 are the replicas).
           if (sent.kind() != wire::REQUEST || sent.from != 4) return std::nullopt;
-          wire::Envelope lying = *sent.envelope;
-          for (pbft::ReplicaId target : {2, 3})
-            (*lying.mutable_authenticator())[target * crypto::kMacSize] ^= 0x01;
-          return std::make_shared<const Bytes>(pbft::encode(lying));
+          return std::make_shared<const Bytes>(
+              pbft::encode(testing::with_entries_spoiled(*sent.envelope, {2, 3})));
         });
     RunResult result = cluster.run();
     for (const Violation& violation : cluster.check())

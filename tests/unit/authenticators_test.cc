@@ -9,6 +9,7 @@
 
 #include "phalanx/examples/kv_application.h"
 #include "phalanx/pbft/client_core.h"
+#include "support/lying_client.h"
 #include "support/test_cluster.h"
 
 namespace phalanx {
@@ -18,6 +19,7 @@ using pbft::Audience;
 using pbft::Rejection;
 using testing::count_sent;
 using testing::TestCluster;
+using testing::with_entries_spoiled;
 
 crypto::SecretKey client_key(std::uint64_t index = 0) {
   return crypto::SecretKey::derive_for_testing("client", index);
@@ -46,11 +48,6 @@ class Authenticators : public ::testing::Test {
   wire::Envelope mac_request(pbft::RequestId id, std::string operation) const {
     return pbft::seal_request(*at_client_.client_macs, "test", request(id, std::move(operation)));
   }
-  // The same request with its entry for `replica` spoiled.
-  static wire::Envelope spoiled_for(wire::Envelope envelope, pbft::ReplicaId replica) {
-    (*envelope.mutable_authenticator())[replica * crypto::kMacSize] ^= 0x01;
-    return envelope;
-  }
   pbft::Opened open_at(pbft::ReplicaId replica, const wire::Envelope& envelope) const {
     return pbft::open_envelope(pbft::encode(envelope), at_replica_[replica], Audience::kReplica);
   }
@@ -72,7 +69,7 @@ TEST_F(Authenticators, ARequestOpensAtEveryReplicaWhoseEntryMatches) {
 }
 
 TEST_F(Authenticators, OnlyTheReplicaWhoseEntryIsWrongRejectsIt) {
-  wire::Envelope envelope = spoiled_for(mac_request(1, "op"), 2);
+  wire::Envelope envelope = with_entries_spoiled(mac_request(1, "op"), {2});
   for (pbft::ReplicaId id = 0; id < 4; ++id) {
     auto opened = open_at(id, envelope);
     if (id == 2)
@@ -113,7 +110,7 @@ TEST_F(Authenticators, APrePrepareNamesTheRequestsThisReplicaCannotVouchFor) {
   wire::PrePrepare batch =
       cluster_.pre_prepare(0, 1,
                            {cluster_.request(1, 1, "signed"),
-                            spoiled_for(mac_request(1, "lies to 3"), 3), mac_request(2, "honest")});
+                            with_entries_spoiled(mac_request(1, "lies to 3"), {3}), mac_request(2, "honest")});
   wire::Envelope sealed = cluster_.sealed(0, wire::PRE_PREPARE, batch);
   for (pbft::ReplicaId id = 1; id < 4; ++id) {
     auto opened = open_at(id, sealed);
@@ -130,15 +127,16 @@ TEST_F(Authenticators, ARepliesMacOpensOnlyAtItsClient) {
   reply.set_client_key(client_key().public_key().bytes());
   reply.set_request_id(1);
   reply.set_result("ok");
-  auto sealed = pbft::seal_reply(*at_replica_[2].replica_macs, "test", client_key().public_key(),
-                                 pbft::encode(reply));
-  ASSERT_TRUE(sealed.has_value());
-  EXPECT_TRUE(sealed->signature().empty());
-  auto opened = pbft::open_envelope(pbft::encode(*sealed), at_client_, Audience::kClient);
+  crypto::Signer replica_2(crypto::SecretKey::derive_for_testing("replica", 2));
+  auto sealed = pbft::seal_reply(replica_2, at_replica_[2].replica_macs.get(), "test", 2,
+                                 client_key().public_key(), pbft::encode(reply));
+  EXPECT_TRUE(sealed.signature().empty());
+  EXPECT_EQ(sealed.authenticator().size(), crypto::kMacSize);
+  auto opened = pbft::open_envelope(pbft::encode(sealed), at_client_, Audience::kClient);
   ASSERT_TRUE(opened.ok()) << pbft::to_string(opened.rejection);
   EXPECT_EQ(opened.message->sender, 2u);
 
-  wire::Envelope claimed_by_another = *sealed;
+  wire::Envelope claimed_by_another = sealed;
   claimed_by_another.set_sender(1);  // replica 1 did not make this MAC
   EXPECT_EQ(pbft::open_envelope(pbft::encode(claimed_by_another), at_client_, Audience::kClient)
                 .rejection,
@@ -147,11 +145,18 @@ TEST_F(Authenticators, ARepliesMacOpensOnlyAtItsClient) {
   pbft::Verifier other_client = cluster_.verifier();
   other_client.client_macs = std::make_shared<const pbft::ClientMacs>(
       *pbft::ClientMacs::agree(client_key(1), cluster_.verifier().replica_keys));
-  EXPECT_EQ(pbft::open_envelope(pbft::encode(*sealed), other_client, Audience::kClient).rejection,
+  EXPECT_EQ(pbft::open_envelope(pbft::encode(sealed), other_client, Audience::kClient).rejection,
             Rejection::kBadMac);
   EXPECT_EQ(
-      pbft::open_envelope(pbft::encode(*sealed), cluster_.verifier(), Audience::kClient).rejection,
+      pbft::open_envelope(pbft::encode(sealed), cluster_.verifier(), Audience::kClient).rejection,
       Rejection::kBadAuthenticator);
+
+  // Without a MAC client's keys (a signed client) the same call signs.
+  auto signed_reply = pbft::seal_reply(replica_2, nullptr, "test", 2, client_key().public_key(),
+                                       pbft::encode(reply));
+  EXPECT_TRUE(signed_reply.authenticator().empty());
+  EXPECT_TRUE(
+      pbft::open_envelope(pbft::encode(signed_reply), cluster_.verifier(), Audience::kClient).ok());
 }
 
 TEST_F(Authenticators, TheKeyCacheStaysWithinItsBoundAndStaysRight) {
@@ -197,7 +202,7 @@ TEST_F(Authenticators, ABackupThatCannotVouchCommitsOnTheOthersPrepares) {
   };
 
   wire::PrePrepare batch =
-      cluster_.pre_prepare(0, 1, {spoiled_for(mac_request(1, examples::kv::put("k", "v")), 3)});
+      cluster_.pre_prepare(0, 1, {with_entries_spoiled(mac_request(1, examples::kv::put("k", "v")), {3})});
   EXPECT_EQ(count_sent(deliver(cluster_.sealed(0, wire::PRE_PREPARE, batch)), wire::PREPARE), 0u);
 
   auto prepare = TestCluster::vote<wire::Prepare>(0, 1, batch.digest());

@@ -191,7 +191,7 @@ wire::Envelope seal_request_as(const crypto::Signer& signer, std::string_view cl
                                const wire::Request& request) {
   Bytes payload = pbft::encode(request);
   crypto::Signature signature =
-      signer.sign(crypto::Domain{cluster_id, pbft::kind_context(wire::REQUEST)}, payload);
+      signer.sign(pbft::signing_domain(cluster_id, wire::REQUEST), payload);
   wire::Envelope envelope;
   envelope.set_kind(wire::REQUEST);
   envelope.set_client_key(request.client_key());

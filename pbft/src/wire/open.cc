@@ -41,8 +41,7 @@ Failure check_signature(const wire::Envelope& envelope, const crypto::PublicKey&
                         const Verifier& verifier) {
   auto signature = crypto::Signature::from_bytes(envelope.signature());
   if (!signature) return Rejection::kBadSignatureLength;
-  crypto::Domain domain{verifier.cluster_id, kind_context(envelope.kind())};
-  crypto::Digest digest = crypto::signing_digest(domain, envelope.payload());
+  crypto::Digest digest = signing_digest(verifier.cluster_id, envelope.kind(), envelope.payload());
   bool valid = verifier.cache ? verifier.cache->verify(key, digest, *signature)
                               : crypto::verify_digest(key, digest, *signature);
   if (!valid) return Rejection::kBadSignature;
@@ -69,14 +68,9 @@ Failure check_authenticator_shape(const wire::Envelope& envelope, const Verifier
   return Rejection::kBadAuthenticator;
 }
 
-crypto::Digest request_digest(const wire::Envelope& envelope, const Verifier& verifier) {
-  return crypto::signing_digest(crypto::Domain{verifier.cluster_id, kind_context(wire::REQUEST)},
-                                envelope.payload());
-}
-
 bool entry_matches(const wire::Envelope& request, const crypto::PublicKey& client,
                    const Verifier& verifier) {
-  return verifier.replica_macs->entry_matches(client, request_digest(request, verifier),
+  return verifier.replica_macs->entry_matches(client, signing_digest(verifier.cluster_id, wire::REQUEST, request.payload()),
                                               request.authenticator(),
                                               verifier.replica_keys.size());
 }
@@ -86,8 +80,7 @@ bool entry_matches(const wire::Envelope& request, const crypto::PublicKey& clien
 // Step 7 (wire.h): the MACs a top-level message carries for this receiver.
 Failure check_macs(const wire::Envelope& envelope, const Verifier& verifier, Message& message) {
   if (envelope.kind() == wire::REPLY && !envelope.authenticator().empty()) {
-    crypto::Digest digest = crypto::signing_digest(
-        crypto::Domain{verifier.cluster_id, kind_context(wire::REPLY)}, envelope.payload());
+    crypto::Digest digest = signing_digest(verifier.cluster_id, wire::REPLY, envelope.payload());
     if (!verifier.client_macs->reply_matches(message.sender, digest, envelope.authenticator()))
       return Rejection::kBadMac;
     return std::nullopt;

@@ -37,12 +37,19 @@ std::string_view kind_context(wire::Kind kind) {
   }
 }
 
+crypto::Domain signing_domain(std::string_view cluster_id, wire::Kind kind) {
+  return crypto::Domain{cluster_id, kind_context(kind)};
+}
+
+crypto::Digest signing_digest(std::string_view cluster_id, wire::Kind kind, ByteView payload) {
+  return crypto::signing_digest(signing_domain(cluster_id, kind), payload);
+}
+
 wire::Envelope seal(const crypto::Signer& signer, std::string_view cluster_id, wire::Kind kind,
                     ReplicaId sender, Bytes payload) {
   PHALANX_ASSERT(kind != wire::REQUEST, "client requests are sealed with seal_request");
   PHALANX_ASSERT(!kind_context(kind).empty(), "sealing an unknown kind");
-  crypto::Signature signature =
-      signer.sign(crypto::Domain{cluster_id, kind_context(kind)}, payload);
+  crypto::Signature signature = signer.sign(signing_domain(cluster_id, kind), payload);
   wire::Envelope envelope;
   envelope.set_kind(kind);
   envelope.set_sender(sender);
@@ -56,8 +63,7 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
   PHALANX_ASSERT(request.client_key() == client.public_key().view(),
                  "a request must name the key that signs it");
   Bytes payload = encode(request);
-  crypto::Signature signature =
-      client.sign(crypto::Domain{cluster_id, kind_context(wire::REQUEST)}, payload);
+  crypto::Signature signature = client.sign(signing_domain(cluster_id, wire::REQUEST), payload);
   wire::Envelope envelope;
   envelope.set_kind(wire::REQUEST);
   envelope.set_client_key(client.public_key().bytes());
@@ -69,8 +75,7 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
 wire::Envelope seal_request(const ClientMacs& macs, std::string_view cluster_id,
                             const wire::Request& request) {
   Bytes payload = encode(request);
-  crypto::Digest digest =
-      crypto::signing_digest(crypto::Domain{cluster_id, kind_context(wire::REQUEST)}, payload);
+  crypto::Digest digest = signing_digest(cluster_id, wire::REQUEST, payload);
   wire::Envelope envelope;
   envelope.set_kind(wire::REQUEST);
   envelope.set_client_key(request.client_key());
@@ -79,15 +84,16 @@ wire::Envelope seal_request(const ClientMacs& macs, std::string_view cluster_id,
   return envelope;
 }
 
-std::optional<wire::Envelope> seal_reply(const ReplicaMacs& macs, std::string_view cluster_id,
-                                         const crypto::PublicKey& client, Bytes payload) {
-  crypto::Digest digest =
-      crypto::signing_digest(crypto::Domain{cluster_id, kind_context(wire::REPLY)}, payload);
-  auto mac = macs.reply_mac(client, digest);
-  if (!mac) return std::nullopt;
+wire::Envelope seal_reply(const crypto::Signer& signer, const ReplicaMacs* macs,
+                          std::string_view cluster_id, ReplicaId sender,
+                          const crypto::PublicKey& client, Bytes payload) {
+  PHALANX_ASSERT(!macs || macs->self() == sender, "a reply MAC'd with another replica's keys");
+  std::optional<crypto::Mac> mac;
+  if (macs) mac = macs->reply_mac(client, signing_digest(cluster_id, wire::REPLY, payload));
+  if (!mac) return seal(signer, cluster_id, wire::REPLY, sender, std::move(payload));
   wire::Envelope envelope;
   envelope.set_kind(wire::REPLY);
-  envelope.set_sender(macs.self());
+  envelope.set_sender(sender);
   envelope.set_payload(std::move(payload));
   envelope.set_authenticator(Bytes(as_bytes(*mac)));
   return envelope;

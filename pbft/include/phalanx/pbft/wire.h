@@ -142,6 +142,11 @@ std::vector<std::uint32_t> unvouched_requests(const wire::PrePrepare& batch,
 
 // The domain context string of each kind ("pre-prepare", ...).
 std::string_view kind_context(wire::Kind kind);
+// The domain a message of `kind` is signed or MAC'd in: its cluster and its kind, so that
+// nothing signed for one cluster or kind passes for another.
+crypto::Domain signing_domain(std::string_view cluster_id, wire::Kind kind);
+// The digest a signature or MAC on a message of `kind` covers.
+crypto::Digest signing_digest(std::string_view cluster_id, wire::Kind kind, ByteView payload);
 
 // Signs `payload` as a message of `kind` from replica `sender`.
 wire::Envelope seal(const crypto::Signer& signer, std::string_view cluster_id, wire::Kind kind,
@@ -152,10 +157,13 @@ wire::Envelope seal_request(const crypto::Signer& client, std::string_view clust
 // A MAC client's request: an authenticator in place of the signature.
 wire::Envelope seal_request(const ClientMacs& macs, std::string_view cluster_id,
                             const wire::Request& request);
-// A reply to a MAC client, from replica macs.self(): a MAC in place of the signature.
-// nullopt when the client's key has no curve point (no request of its can have opened).
-std::optional<wire::Envelope> seal_reply(const ReplicaMacs& macs, std::string_view cluster_id,
-                                         const crypto::PublicKey& client, Bytes payload);
+// A reply from replica `sender` to `client`. With `macs` (the client authenticated its
+// request with MACs) it carries one MAC in place of the signature: a hash where a
+// signature costs ~25 us. Signed otherwise, and for a client key with no curve point
+// (no MAC-authenticated request of such a client can have opened).
+wire::Envelope seal_reply(const crypto::Signer& signer, const ReplicaMacs* macs,
+                          std::string_view cluster_id, ReplicaId sender,
+                          const crypto::PublicKey& client, Bytes payload);
 
 // The digest that identifies a batch of requests (PrePrepare.digest): BLAKE2b over the
 // batch time and the digests of the requests' payloads, in order, so that prepares and
