@@ -1,5 +1,6 @@
 #include "zmq_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -32,27 +33,6 @@ void set_common_options(zmq::socket_t& socket, const ZmqTransportOptions& option
   }
 }
 
-// The frame a replica's DEALER puts before each message: 'N' and its id, 4 bytes little-endian.
-// It travels with every message rather than once per connection because libzmq reconnects
-// by itself, without telling the sender in time to introduce itself first.
-constexpr std::size_t kIntroductionBytes = 5;
-
-std::string introduction_of(std::optional<NodeId> self) {
-  if (!self) return {};
-  std::string frame(1, 'N');
-  for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(*self >> (8 * i)));
-  return frame;
-}
-
-// nullopt when the frame is not an introduction.
-std::optional<NodeId> parse_introduction(const zmq::message_t& frame) {
-  if (frame.size() != kIntroductionBytes || frame.data<char>()[0] != 'N') return std::nullopt;
-  NodeId node = 0;
-  for (int i = 0; i < 4; ++i)
-    node |= static_cast<NodeId>(frame.data<unsigned char>()[1 + i]) << (8 * i);
-  return node;
-}
-
 void release_shared(void* /*data*/, void* hint) {
   delete static_cast<SharedBytes*>(hint);
 }
@@ -83,7 +63,11 @@ std::size_t receive_message(zmq::socket_t& socket, zmq::message_t* frames, std::
 
 ZmqIo::ZmqIo(const ZmqTransportOptions& options, TransportQueues& queues)
     : queues_(queues),
-      introduction_(introduction_of(options.self)),
+      // A replica introduces itself in every message rather than once per connection:
+      // libzmq reconnects by itself, without telling the sender in time to do it first.
+      single_header_(header_frame(options.self, false)),
+      bundle_header_(header_frame(options.self, true)),
+      router_bundle_header_(header_frame(std::nullopt, true)),
       connections_(options.connections_max) {}
 
 ZmqIo::~ZmqIo() = default;
@@ -163,7 +147,7 @@ void ZmqIo::run() {
     if (ready > 0 && (items[0].revents & ZMQ_POLLIN) != 0) queues_.clear_wake();
     const TransportQueues::Take take = queues_.take_outbound(batch, kSendBatch);
     if (take == TransportQueues::Take::kStopped) return;
-    for (const Outgoing& message : batch) send(message);
+    send_batch(batch);
     batch.clear();
     for (std::size_t i = 1; ready > 0 && i < items.size(); ++i) {
       if ((items[i].revents & ZMQ_POLLIN) != 0) serve(sources[i]);
@@ -205,27 +189,73 @@ void ZmqIo::serve(const Source& source) {
   }
 }
 
-void ZmqIo::send(const Outgoing& message) {
-  const bool sent = message.kind == Outgoing::Kind::kNode
-                        ? send_to_peer(static_cast<NodeId>(message.target), message.bytes)
-                        : send_on_router(message.target, message.bytes);
-  count(sent ? queues_.counters.sent : queues_.counters.send_dropped);
+void ZmqIo::send_batch(const std::vector<Outgoing>& batch) {
+  by_destination_.clear();
+  for (const Outgoing& message : batch) {
+    Destination destination{message.kind, message.target};
+    auto found = std::find_if(by_destination_.begin(), by_destination_.end(),
+                              [&](const auto& entry) { return entry.first == destination; });
+    if (found == by_destination_.end())
+      found = by_destination_.insert(by_destination_.end(), {destination, {}});
+    found->second.push_back(&message.bytes);
+  }
+  for (const auto& [destination, messages] : by_destination_) send_to(destination, messages);
 }
 
-bool ZmqIo::send_to_peer(NodeId node, const SharedBytes& bytes) {
+// Consecutive messages share a bundle while it fits; a message too large for any bundle
+// goes alone, and so does one left without company (zero-copy, no bundle header).
+void ZmqIo::send_to(const Destination& destination,
+                    const std::vector<const SharedBytes*>& messages) {
+  std::vector<const SharedBytes*> pending;
+  BundleWriter writer;
+  auto flush = [&] {
+    if (pending.size() == 1) send_counted(destination, false, sharing(*pending.front()), 1);
+    if (pending.size() > 1) {
+      for (const SharedBytes* bytes : pending) writer.add(**bytes);
+      auto bundle = std::make_shared<const std::string>(writer.take());
+      send_counted(destination, true, sharing(bundle), pending.size());
+    }
+    pending.clear();
+  };
+  std::size_t pending_bytes = 0;
+  for (const SharedBytes* bytes : messages) {
+    const std::size_t size = (*bytes)->size() + kBundleEntryHeaderBytes;
+    if (pending_bytes + size > kBundleBytesMax) {
+      flush();
+      pending_bytes = 0;
+    }
+    pending.push_back(bytes);
+    pending_bytes += size;
+  }
+  flush();
+}
+
+void ZmqIo::send_counted(const Destination& destination, bool bundle, zmq::message_t payload,
+                         std::size_t messages) {
+  const bool sent =
+      destination.first == Outgoing::Kind::kNode
+          ? send_to_peer(static_cast<NodeId>(destination.second),
+                         bundle ? bundle_header_ : single_header_, payload)
+          : send_on_router(destination.second, bundle ? router_bundle_header_ : std::string(),
+                           payload);
+  count(sent ? queues_.counters.sent : queues_.counters.send_dropped, messages);
+  if (sent) count(queues_.counters.zmq_messages_sent);
+}
+
+bool ZmqIo::send_to_peer(NodeId node, const std::string& header, zmq::message_t& payload) {
   const auto found = peer_index_.find(node);
   PHALANX_ASSERT(found != peer_index_.end(), "ZmqTransport queued a message to an unknown node");
   void* dealer = peers_[found->second].dealer.handle();
   // EAGAIN on the first frame: the peer's send_hwm_messages are waiting already (it is down
   // or slow); drop. Once the first frame is in, libzmq takes the rest of the message.
-  if (!introduction_.empty() &&
-      zmq_send(dealer, introduction_.data(), introduction_.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+  if (!header.empty() &&
+      zmq_send(dealer, header.data(), header.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
     return false;
-  zmq::message_t payload = sharing(bytes);
   return zmq_msg_send(payload.handle(), dealer, ZMQ_DONTWAIT) >= 0;
 }
 
-bool ZmqIo::send_on_router(std::uint64_t connection, const SharedBytes& bytes) {
+bool ZmqIo::send_on_router(std::uint64_t connection, const std::string& header,
+                           zmq::message_t& payload) {
   PHALANX_ASSERT(router_.handle() != nullptr, "ZmqTransport queued a reply without a ROUTER");
   const std::string* routing_id = connections_.routing_id_of(connection);
   if (routing_id == nullptr) return false;  // never given, or forgotten
@@ -238,41 +268,61 @@ bool ZmqIo::send_on_router(std::uint64_t connection, const SharedBytes& bytes) {
     }
     return false;
   }
-  zmq::message_t payload = sharing(bytes);
+  if (!header.empty() &&
+      zmq_send(router_.handle(), header.data(), header.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    return false;
   return zmq_msg_send(payload.handle(), router_.handle(), ZMQ_DONTWAIT) >= 0;
 }
 
 void ZmqIo::read_router() {
   for (std::size_t i = 0; i < kReadBatch; ++i) {
-    // Routing id, then the payload (a client's DEALER) or an introduction and the payload
-    // (a replica's). Anything else no DEALER of ours sends.
+    // Routing id, then the payload (a client's single message) or a header frame and the
+    // payload (zmq_frames.h). Anything else no DEALER of ours sends.
     zmq::message_t frames[3];
     const std::size_t parts = receive_message(router_, frames, 3);
     if (parts == 0) break;
-    std::optional<NodeId> node;
-    if (parts == 3) node = parse_introduction(frames[1]);
-    if (parts < 2 || parts > 3 || (parts == 3 && !node)) {
+    std::optional<FrameHeader> header;
+    if (parts == 2) header = FrameHeader{};
+    if (parts == 3) header = parse_header(frames[1].to_string_view());
+    if (!header) {
       count(queues_.counters.receive_malformed);
       continue;
     }
     const std::uint64_t connection = connections_.id_for(frames[0].to_string_view());
-    arrived_.push_back(Inbound{connection, frames[parts - 1].to_string(), node});
+    arrive(connection, *header, frames[parts - 1]);
   }
   queues_.counters.connections.store(connections_.size(), std::memory_order_relaxed);
 }
 
 void ZmqIo::read_dealer(Peer& peer) {
   for (std::size_t i = 0; i < kReadBatch; ++i) {
-    zmq::message_t frame;
-    const std::size_t parts = receive_message(peer.dealer, &frame, 1);
+    // The payload alone, or a bundle header without an id and the bundle.
+    zmq::message_t frames[2];
+    const std::size_t parts = receive_message(peer.dealer, frames, 2);
     if (parts == 0) return;
-    if (parts != 1) {
+    std::optional<FrameHeader> header;
+    if (parts == 1) header = FrameHeader{};
+    if (parts == 2) header = parse_header(frames[0].to_string_view());
+    if (!header || header->node) {
       count(queues_.counters.receive_malformed);
       continue;
     }
     // From the ROUTER of the node we dialled (its key checked, when CurveZMQ is on).
-    arrived_.push_back(Inbound{ZmqTransport::peer_connection(peer.id), frame.to_string(), peer.id});
+    header->node = peer.id;
+    arrive(ZmqTransport::peer_connection(peer.id), *header, frames[parts - 1]);
   }
+}
+
+void ZmqIo::arrive(std::uint64_t connection, const FrameHeader& header,
+                   const zmq::message_t& payload) {
+  if (!header.bundle) {
+    arrived_.push_back(Inbound{connection, payload.to_string(), header.node});
+    return;
+  }
+  const bool whole = unpack_bundle(payload.to_string_view(), [&](std::string_view message) {
+    arrived_.push_back(Inbound{connection, std::string(message), header.node});
+  });
+  if (!whole) count(queues_.counters.receive_malformed);
 }
 
 void ZmqIo::read_monitor(zmq::socket_t& monitor, bool of_peer) {

@@ -8,8 +8,9 @@
 //
 // Each turn of the loop: wait in zmq_poll on the wake eventfd, the ROUTER, the DEALERs and
 // their monitors; send a bounded batch of outbound messages (never waiting: a full peer
-// drops); read a bounded batch from each readable socket into the inbound queue. Bounded
-// batches keep one busy socket from starving the others.
+// drops), those to one destination bundled into as few ZeroMQ messages as fit
+// (zmq_frames.h); read a bounded batch from each readable socket into the inbound queue.
+// Bounded batches keep one busy socket from starving the others.
 //
 // Thread-safety: open() and the destructor on the owner's thread, run() on one I/O thread.
 
@@ -25,6 +26,7 @@
 #include "phalanx/base/result.h"
 #include "phalanx/net/zmq_transport.h"
 #include "zmq_connection_table.h"
+#include "zmq_frames.h"
 #include "zmq_queues.h"
 
 namespace phalanx::net {
@@ -60,15 +62,25 @@ class ZmqIo {
 
   void poll_sources(std::vector<zmq_pollitem_t>& items, std::vector<Source>& sources);
   void serve(const Source& source);
-  void send(const Outgoing& message);
-  bool send_to_peer(NodeId node, const SharedBytes& bytes);
-  bool send_on_router(std::uint64_t connection, const SharedBytes& bytes);
+  // Where an outbound message goes: (kind, target) of Outgoing.
+  using Destination = std::pair<Outgoing::Kind, std::uint64_t>;
+  void send_batch(const std::vector<Outgoing>& batch);
+  void send_to(const Destination& destination, const std::vector<const SharedBytes*>& messages);
+  void send_counted(const Destination& destination, bool bundle, zmq::message_t payload,
+                    std::size_t messages);
+  bool send_to_peer(NodeId node, const std::string& header, zmq::message_t& payload);
+  bool send_on_router(std::uint64_t connection, const std::string& header,
+                      zmq::message_t& payload);
   void read_router();
   void read_dealer(Peer& peer);
+  void arrive(std::uint64_t connection, const FrameHeader& header, const zmq::message_t& payload);
   void read_monitor(zmq::socket_t& monitor, bool of_peer);
 
   TransportQueues& queues_;
-  const std::string introduction_;  // first frame of what our DEALERs send; empty for a client
+  // The header frames our DEALERs send (zmq_frames.h); a ROUTER's carry no id.
+  const std::string single_header_;
+  const std::string bundle_header_;
+  const std::string router_bundle_header_;
   zmq::context_t context_;          // declared first: destroyed after every socket is closed
   zmq::socket_t router_;            // empty for a client
   zmq::socket_t router_monitor_;
@@ -78,6 +90,9 @@ class ZmqIo {
   int monitors_made_ = 0;  // names the inproc endpoint of each monitor
   ConnectionTable connections_;
   std::vector<Inbound> arrived_;  // read this turn, delivered at its end
+  // Reused by send_batch each turn: the destinations in order of first appearance, and
+  // each one's messages in the order they were queued (the order promised per link).
+  std::vector<std::pair<Destination, std::vector<const SharedBytes*>>> by_destination_;
 };
 
 }  // namespace phalanx::net

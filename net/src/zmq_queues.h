@@ -40,6 +40,7 @@ struct QueueLimits {
 // Each counter is read on its own (stats()), so relaxed order is enough.
 struct TransportCounters {
   std::atomic<std::uint64_t> sent{0};
+  std::atomic<std::uint64_t> zmq_messages_sent{0};  // a bundle counts once (zmq_frames.h)
   std::atomic<std::uint64_t> send_dropped{0};
   std::atomic<std::uint64_t> send_oversized{0};
   std::atomic<std::uint64_t> received{0};

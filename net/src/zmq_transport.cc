@@ -163,6 +163,7 @@ ZmqTransportStats ZmqTransport::Impl::stats() const {
   };
   ZmqTransportStats stats;
   stats.sent = read(c.sent);
+  stats.zmq_messages_sent = read(c.zmq_messages_sent);
   stats.send_dropped = read(c.send_dropped);
   stats.received = read(c.received);
   stats.receive_dropped = read(c.receive_dropped);

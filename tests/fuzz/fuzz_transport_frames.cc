@@ -1,6 +1,6 @@
 // libFuzzer target: what net::ZmqTransport does with the bytes a peer sends it over TCP:
 // libzmq's ZMTP engine behind the transport's ROUTER (greeting, handshake, frame headers),
-// then zmq_io.cc's reading of each message (routing id, introduction frame, payload).
+// then zmq_io.cc's reading of each message (routing id, header frame, payload or bundle).
 //
 // One transport, created on the first input and kept, listens as replica 0 on 127.0.0.1,
 // at the first free port of 24900..24999, in plaintext: CurveZMQ would stop every input at
@@ -23,8 +23,9 @@
 // lead the fuzzer into each of its paths.
 //
 // The ZMTP layout it relies on is in zmtp.h. A replica's message is two frames, the
-// introduction with MORE ('N' and its id in 4 bytes little-endian: zmq_io.cc) and the
-// payload; a client's is the payload alone.
+// header with MORE ('N', or 'B' for a bundle, and its id in 4 bytes little-endian:
+// net/src/zmq_frames.h) and the payload; a client's is the payload alone, or a 'B' header
+// and a bundle (entries of a 4-byte little-endian length and that many bytes).
 //
 // Seeds (tests/fuzz/corpus/fuzz_transport_frames), written by this target itself:
 //   PHALANX_FUZZ_WRITE_SEEDS=tests/fuzz/corpus/fuzz_transport_frames \
@@ -42,6 +43,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -200,6 +202,22 @@ Bytes introduction(net::NodeId node) {
   return zmtp::frame(zmtp::kMore, body);
 }
 
+Bytes bundle_header(std::optional<net::NodeId> node) {
+  Bytes body = "B";
+  if (node)
+    for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>(*node >> (8 * i)));
+  return zmtp::frame(zmtp::kMore, body);
+}
+
+Bytes bundle(const std::vector<Bytes>& entries) {
+  Bytes body;
+  for (const Bytes& entry : entries) {
+    for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>(entry.size() >> (8 * i)));
+    body += entry;
+  }
+  return zmtp::frame(0, body);
+}
+
 std::vector<std::pair<std::string, Bytes>> seed_streams() {
   using namespace zmtp;
   const Bytes handshake = greeting(1) + ready();
@@ -222,6 +240,11 @@ std::vector<std::pair<std::string, Bytes>> seed_streams() {
       // ZMTP 1.0: the empty routing id (size 1: the flags byte alone), then "hello".
       {"zmtp1-message", Bytes("\x01\x00", 2) + Bytes("\x06\x00hello", 7)},
       {"zmtp1-oversized", "\xff" + big_endian(kClaimedBytesHuge, 8) + Bytes(1, '\0') + "x"},
+      {"replica-bundle", handshake + bundle_header(2) + bundle({"first", "", "third"})},
+      {"client-bundle", handshake + bundle_header(std::nullopt) + bundle({"one", "two"})},
+      {"bundle-entry-past-end",
+       handshake + bundle_header(1) + frame(0, Bytes("\x10\0\0\0short", 9))},
+      {"bundle-empty", handshake + bundle_header(std::nullopt) + frame(0, "")},
   };
 }
 

@@ -19,6 +19,7 @@
 
 #include "phalanx/crypto/curve.h"
 #include "phalanx/crypto/keys.h"
+#include "zmq_frames.h"
 
 namespace phalanx::net {
 namespace {
@@ -157,6 +158,56 @@ TEST(ZmqTransport, ClientRequestIsAnsweredOverItsConnection) {
   EXPECT_EQ(server->stats().connections, 1u);
 }
 
+// Messages queued together to one destination share ZeroMQ messages (zmq_frames.h), in
+// both directions of a client's connection, and arrive as they were sent: in order, whole,
+// from the right node; one too large for a bundle goes alone between its neighbours.
+TEST(ZmqTransport, MessagesQueuedTogetherLeaveBundledAndArriveAsSent) {
+  constexpr int kMessages = 2000;
+  ZmqTransportOptions server_options;
+  server_options.self = 0;
+  server_options.bind_endpoint = "tcp://127.0.0.1:*";
+  server_options.send_hwm_messages = 2 * kMessages;  // none dropped, whatever the bundling
+  auto server = make(std::move(server_options));
+  ZmqTransportOptions options = client_options(0, server->bound_endpoint());
+  options.send_hwm_messages = 2 * kMessages;
+  auto client = make(std::move(options));
+  auto payload = [](int i) {
+    // Every 100th is too large for any bundle.
+    return i % 100 == 99 ? std::string(kBundleBytesMax + 1, static_cast<char>('a' + i % 26))
+                         : "message " + std::to_string(i);
+  };
+
+  // The client's first message makes its connection known to the server.
+  std::optional<Inbound> hello = send_until_received(
+      [&](int) { client->send_to_node(0, bytes_of("hello")); }, *server);
+  ASSERT_TRUE(hello.has_value());
+  std::vector<Inbound> extra_hellos;
+  server->receive(extra_hellos, 100, 50ms);  // the retries, if any
+
+  for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(client->send_to_node(0, bytes_of(payload(i))));
+  std::vector<Inbound> requests = receive_count(*server, kMessages);
+  ASSERT_EQ(requests.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(requests[i].bytes, payload(i)) << "message " << i;
+    ASSERT_EQ(requests[i].connection, hello->connection);
+    ASSERT_EQ(requests[i].node, std::nullopt);
+  }
+
+  for (int i = 0; i < kMessages; ++i)
+    ASSERT_TRUE(server->send_to_connection(hello->connection, bytes_of(payload(i))));
+  std::vector<Inbound> replies = receive_count(*client, kMessages);
+  ASSERT_EQ(replies.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(replies[i].bytes, payload(i)) << "reply " << i;
+    ASSERT_EQ(replies[i].node, std::optional<NodeId>(0));
+  }
+
+  for (const ZmqTransportStats& stats : {client->zmq_stats(), server->zmq_stats()}) {
+    EXPECT_LT(stats.zmq_messages_sent, stats.sent) << "nothing was bundled";
+    EXPECT_EQ(stats.receive_malformed, 0u);
+  }
+}
+
 TEST(ZmqTransport, OversizedMessageIsRefusedWhileNormalOnesFlow) {
   ZmqTransportOptions receiver_options;
   receiver_options.bind_endpoint = "tcp://127.0.0.1:*";
@@ -190,25 +241,30 @@ TEST(ZmqTransport, SenderRefusesAMessageAboveItsOwnLimit) {
   EXPECT_EQ(stats.send_dropped, 1u);
 }
 
+// The high-water mark counts ZeroMQ messages, and bundles (zmq_frames.h) are at most
+// kBundleBytesMax: so at most kHwm bundles of these messages are held.
 TEST(ZmqTransport, SendsToADeadPeerNeverBlockAndHoldAtMostTheHighWaterMark) {
-  constexpr int kSends = 10'000;
+  constexpr int kSends = 4'000;
   constexpr int kHwm = 100;
+  constexpr std::size_t kBytes = 10'000;
+  constexpr std::uint64_t kPerBundle = kBundleBytesMax / (kBytes + kBundleEntryHeaderBytes);
   ZmqTransportOptions options = replica_options(0, free_endpoints(2));  // node 1 never starts
   options.send_hwm_messages = kHwm;
   options.outbound_queue_max = kSends;
   auto node = make(std::move(options));
 
   const auto start = Clock::now();
-  for (int i = 0; i < kSends; ++i) node->send_to_node(1, bytes_of(std::string(100, 'x')));
+  for (int i = 0; i < kSends; ++i) node->send_to_node(1, bytes_of(std::string(kBytes, 'x')));
   EXPECT_LT(Clock::now() - start, 2s) << "sending must not wait for the peer";
 
   ASSERT_TRUE(eventually([&] {
     const TransportStats stats = node->stats();
     return stats.outbound_queue_depth == 0 && stats.sent + stats.send_dropped == kSends;
   }));
-  const TransportStats stats = node->stats();
-  EXPECT_LE(stats.sent, static_cast<std::uint64_t>(kHwm)) << "held for the dead peer";
-  EXPECT_GE(stats.send_dropped, static_cast<std::uint64_t>(kSends - kHwm));
+  const ZmqTransportStats stats = node->zmq_stats();
+  EXPECT_LE(stats.zmq_messages_sent, static_cast<std::uint64_t>(kHwm)) << "held for the dead peer";
+  EXPECT_LE(stats.sent, kHwm * kPerBundle) << "held for the dead peer";
+  EXPECT_GE(stats.send_dropped, kSends - kHwm * kPerBundle);
 }
 
 TEST(ZmqTransport, RestartedPeerIsReachedAgainWithoutHelp) {

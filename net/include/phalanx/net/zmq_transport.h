@@ -15,9 +15,13 @@
 // - a message that came in on the DEALER to peer n (an answer from n's ROUTER) carries
 //   peer_connection(n). send_to_connection(peer_connection(n), ...) is send_to_node(n, ...).
 //
+// Bundles: messages to one destination that are queued together leave together, packed in
+// one ZeroMQ message (net/src/zmq_frames.h has the format), and are received as the
+// messages they were, in order. Nothing waits to fill a bundle.
+//
 // Inbound::node: a transport with a `self` (a replica) sends each message behind a 5-byte
-// frame naming it ('N', then the id, little-endian), so messages that came in on the ROUTER
-// carry that id, and clients' messages carry none. The claim is not authenticated (any
+// frame naming it ('N', or 'B' for a bundle, then the id, little-endian), so messages that
+// came in on the ROUTER carry that id, and clients' messages carry none. The claim is not authenticated (any
 // client can make it); it only keeps a driver from taking a replica's link for a client's.
 // Messages on the DEALER to peer n carry n; loopback messages carry self.
 //
@@ -26,7 +30,8 @@
 //   return: true when it was queued, false when it was dropped at once (queue full, unknown
 //   node, larger than message_bytes_max, no ROUTER to send on). Later drops are counted in
 //   stats().send_dropped: the peer's send_hwm_messages reached (a dead or slow peer costs at
-//   most that many messages of memory), or the connection forgotten or gone.
+//   most that many ZeroMQ messages of memory, each a single message or a bundle of at most
+//   64 KiB), or the connection forgotten or gone.
 // - libzmq refuses a received frame larger than message_bytes_max before allocating it
 //   (ZMQ_MAXMSGSIZE) and cuts that connection; libzmq does not say why it cut one, so such
 //   refusals appear only in stats().inbound_disconnects, never in oversized_refused. The
@@ -117,6 +122,9 @@ struct ZmqTransportOptions {
 
 // What ZmqTransport adds to TransportStats.
 struct ZmqTransportStats : TransportStats {
+  // ZeroMQ messages that carried `sent`: messages to one destination that leave together
+  // share one (a bundle, zmq_frames.h), so sent / zmq_messages_sent is the bundling factor.
+  std::uint64_t zmq_messages_sent = 0;
   std::uint64_t send_oversized = 0;       // of send_dropped: larger than message_bytes_max
   std::uint64_t receive_malformed = 0;    // multipart frames no DEALER of ours sends
   std::uint64_t handshake_failures = 0;   // ZMTP/CURVE handshakes that failed, either side
