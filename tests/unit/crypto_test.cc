@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -294,6 +295,34 @@ TEST_F(KeyFileTest, AcceptsCrLfAndNoNewline) {
   EXPECT_EQ(read_secret_key_file(path_).value().public_key(), key.public_key());
   write_raw(hex, 0400);
   EXPECT_EQ(read_secret_key_file(path_).value().public_key(), key.public_key());
+}
+
+// Keys and digests order ordered maps everywhere (and so the iteration order the
+// simulations' determinism rests on): the inline comparison must order exactly as memcmp.
+TEST(KeyOrder, IsMemcmpOrder) {
+  auto sign_of = [](int value) { return value < 0 ? -1 : value > 0 ? 1 : 0; };
+  auto expect_memcmp_order = [&](const PublicKey& a, const PublicKey& b) {
+    int expected = sign_of(std::memcmp(a.array().data(), b.array().data(), PublicKey::kSize));
+    std::strong_ordering order = a <=> b;
+    int got = order < 0 ? -1 : order > 0 ? 1 : 0;
+    EXPECT_EQ(got, expected) << a.hex() << " vs " << b.hex();
+    EXPECT_EQ(a == b, expected == 0);
+    Digest da(a.array()), db(b.array());
+    std::strong_ordering digest_order = da <=> db;
+    EXPECT_EQ(digest_order < 0 ? -1 : digest_order > 0 ? 1 : 0, expected);
+  };
+  std::array<std::uint8_t, PublicKey::kSize> base{};
+  for (std::size_t i = 0; i < base.size(); ++i) base[i] = static_cast<std::uint8_t>(37 * i + 11);
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (std::uint8_t value : {0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff}) {
+      auto other = base;
+      other[at] = value;
+      other[(at + 9) % other.size()] ^= 0xff;  // a later difference must not decide
+      expect_memcmp_order(PublicKey(base), PublicKey(other));
+      expect_memcmp_order(PublicKey(other), PublicKey(base));
+    }
+  }
+  expect_memcmp_order(PublicKey(base), PublicKey(base));
 }
 
 }  // namespace

@@ -29,7 +29,10 @@ class Digest {
   // First 8 hex characters, for logs.
   std::string short_hex() const { return hex().substr(0, 8); }
 
-  auto operator<=>(const Digest&) const = default;
+  std::strong_ordering operator<=>(const Digest& other) const {
+    return compare_bytes(bytes_, other.bytes_);
+  }
+  bool operator==(const Digest&) const = default;
 
  private:
   std::array<std::uint8_t, kSize> bytes_{};

@@ -29,7 +29,10 @@ class PublicKey {
   std::string hex() const { return to_hex(view()); }
   std::string short_hex() const { return hex().substr(0, 8); }
 
-  auto operator<=>(const PublicKey&) const = default;
+  std::strong_ordering operator<=>(const PublicKey& other) const {
+    return compare_bytes(bytes_, other.bytes_);
+  }
+  bool operator==(const PublicKey&) const = default;
 
  private:
   std::array<std::uint8_t, kSize> bytes_{};
