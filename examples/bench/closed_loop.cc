@@ -18,7 +18,8 @@ Result<std::unique_ptr<ClosedLoop>> ClosedLoop::create(const BenchOptions& optio
     crypto::SecretKey key = client_key(index);
     auto transport = node::client_transport(
         config, key,
-        options.plaintext ? node::LinkSecurity::kPlaintext : node::LinkSecurity::kCurve);
+        options.plaintext ? node::LinkSecurity::kPlaintext : node::LinkSecurity::kCurve,
+        node::IoDriver::kReceiveLoop);  // the pbft::Client's loop drives it
     if (!transport.ok()) return transport.error();
     pbft::ClientSettings settings;
     settings.verifier = config.verifier();

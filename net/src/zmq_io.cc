@@ -136,26 +136,29 @@ zmq::socket_t ZmqIo::monitor(zmq::socket_t& socket) {
 }
 
 void ZmqIo::run() {
-  std::vector<zmq_pollitem_t> items;
-  std::vector<Source> sources;
-  poll_sources(items, sources);
-  std::vector<Outgoing> batch;
   long timeout_ms = -1;  // wait until a socket or the wake eventfd is ready
   while (true) {
-    const int ready = zmq_poll(items.data(), static_cast<int>(items.size()), timeout_ms);
-    PHALANX_ASSERT(ready >= 0 || zmq_errno() == EINTR, "zmq_poll failed on sockets we own");
-    if (ready > 0 && (items[0].revents & ZMQ_POLLIN) != 0) queues_.clear_wake();
-    const TransportQueues::Take take = queues_.take_outbound(batch, kSendBatch);
+    const TransportQueues::Take take = turn(timeout_ms);
     if (take == TransportQueues::Take::kStopped) return;
-    send_batch(batch);
-    batch.clear();
-    for (std::size_t i = 1; ready > 0 && i < items.size(); ++i) {
-      if ((items[i].revents & ZMQ_POLLIN) != 0) serve(sources[i]);
-    }
-    if (!arrived_.empty()) queues_.deliver(arrived_);
     // Messages left in the queue: come straight back rather than wait for a wake.
     timeout_ms = take == TransportQueues::Take::kMore ? 0 : -1;
   }
+}
+
+TransportQueues::Take ZmqIo::turn(long timeout_ms) {
+  if (items_.empty()) poll_sources(items_, sources_);
+  const int ready = zmq_poll(items_.data(), static_cast<int>(items_.size()), timeout_ms);
+  PHALANX_ASSERT(ready >= 0 || zmq_errno() == EINTR, "zmq_poll failed on sockets we own");
+  if (ready > 0 && (items_[0].revents & ZMQ_POLLIN) != 0) queues_.clear_wake();
+  const TransportQueues::Take take = queues_.take_outbound(outbound_, kSendBatch);
+  if (take == TransportQueues::Take::kStopped) return take;
+  send_batch(outbound_);
+  outbound_.clear();
+  for (std::size_t i = 1; ready > 0 && i < items_.size(); ++i) {
+    if ((items_[i].revents & ZMQ_POLLIN) != 0) serve(sources_[i]);
+  }
+  if (!arrived_.empty()) queues_.deliver(arrived_);
+  return take;
 }
 
 void ZmqIo::poll_sources(std::vector<zmq_pollitem_t>& items, std::vector<Source>& sources) {

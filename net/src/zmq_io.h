@@ -39,7 +39,13 @@ class ZmqIo {
   ZmqIo& operator=(const ZmqIo&) = delete;
   ~ZmqIo();
 
+  // Serves the sockets until the queues are stopped (the I/O thread's loop).
   void run();
+  // One turn of that loop: waits up to `timeout_ms` (-1: until something is ready) for a
+  // socket or the wake eventfd, sends a batch of the outbound queue, and delivers what
+  // arrived into the inbound queue. kMore: outbound messages are left for the next turn.
+  // For a transport without an I/O thread, the caller of receive() drives it.
+  TransportQueues::Take turn(long timeout_ms);
   const std::string& bound_endpoint() const { return bound_endpoint_; }
 
  private:
@@ -90,6 +96,9 @@ class ZmqIo {
   int monitors_made_ = 0;  // names the inproc endpoint of each monitor
   ConnectionTable connections_;
   std::vector<Inbound> arrived_;  // read this turn, delivered at its end
+  std::vector<Outgoing> outbound_;  // taken this turn
+  std::vector<zmq_pollitem_t> items_;  // what zmq_poll watches, made on the first turn
+  std::vector<Source> sources_;        // what each item stands for
   // Reused by send_batch each turn: the destinations in order of first appearance, and
   // each one's messages in the order they were queued (the order promised per link).
   std::vector<std::pair<Destination, std::vector<const SharedBytes*>>> by_destination_;

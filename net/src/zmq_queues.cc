@@ -120,6 +120,19 @@ std::size_t TransportQueues::receive(std::vector<Inbound>& out, std::size_t max,
   return moved;
 }
 
+std::size_t TransportQueues::take_inbound(std::vector<Inbound>& out, std::size_t max,
+                                         bool& woken) {
+  std::lock_guard lock(inbound_mutex_);
+  woken = std::exchange(receiver_woken_, false);
+  std::size_t moved = 0;
+  for (; moved < max && !inbound_.empty(); ++moved) {
+    inbound_bytes_ -= inbound_.front().bytes.size();
+    out.push_back(std::move(inbound_.front()));
+    inbound_.pop_front();
+  }
+  return moved;
+}
+
 void TransportQueues::wake_receiver() {
   {
     std::lock_guard lock(inbound_mutex_);

@@ -80,8 +80,13 @@ class TransportQueues {
   std::size_t deliver(std::vector<Inbound>& batch);
   std::size_t receive(std::vector<Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout);
+  // Takes up to `max` waiting messages without waiting; `woken` tells whether
+  // wake_receiver() was called since the last receive (and clears it).
+  std::size_t take_inbound(std::vector<Inbound>& out, std::size_t max, bool& woken);
   // Makes a waiting receive(), or the next one, return at once (Transport::wake).
   void wake_receiver();
+  // Makes the I/O loop's wait (ZmqIo::turn) return at once.
+  void wake_io() { signal_wake(); }
 
   std::size_t inbound_depth() const;
   std::size_t outbound_depth() const;

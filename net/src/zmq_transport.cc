@@ -1,6 +1,7 @@
 #include "phalanx/net/zmq_transport.h"
 
 #include <limits>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -77,16 +78,19 @@ std::unordered_set<NodeId> peer_ids(const ZmqTransportOptions& options) {
 
 class ZmqTransport::Impl {
  public:
-  // Starts the I/O thread, which takes over the sockets of `io`.
+  // Starts the I/O thread, which takes over the sockets of `io` (unless the options ask
+  // for none: then receive() drives them).
   Impl(const ZmqTransportOptions& options, std::unique_ptr<TransportQueues> queues,
        std::unique_ptr<ZmqIo> io)
       : self_(options.self),
         has_router_(!options.bind_endpoint.empty()),
         message_bytes_max_(options.message_bytes_max),
+        io_thread_(options.io_thread),
         peers_(peer_ids(options)),
         queues_(std::move(queues)),
-        io_(std::move(io)),
-        thread_([io = io_.get()] { io->run(); }) {}
+        io_(std::move(io)) {
+    if (io_thread_) thread_ = std::thread([io = io_.get()] { io->run(); });
+  }
 
   ~Impl() {
     queues_->stop();
@@ -98,9 +102,13 @@ class ZmqTransport::Impl {
   bool send_to_connection(std::uint64_t connection, SharedBytes bytes);
   std::size_t receive(std::vector<Inbound>& out, std::size_t max,
                       std::chrono::milliseconds timeout) {
-    return queues_->receive(out, max, timeout);
+    if (io_thread_) return queues_->receive(out, max, timeout);
+    return receive_driving(out, max, timeout);
   }
-  void wake() { queues_->wake_receiver(); }
+  void wake() {
+    queues_->wake_receiver();
+    if (!io_thread_) queues_->wake_io();  // the caller of receive() waits in zmq_poll
+  }
   ZmqTransportStats stats() const;
   const std::string& bound_endpoint() const { return io_->bound_endpoint(); }
 
@@ -116,17 +124,45 @@ class ZmqTransport::Impl {
     return true;
   }
   bool loop_back(SharedBytes bytes);
+  std::size_t receive_driving(std::vector<Inbound>& out, std::size_t max,
+                              std::chrono::milliseconds timeout);
 
   // Immutable after construction, read by any thread.
   const std::optional<NodeId> self_;
   const bool has_router_;
   const std::size_t message_bytes_max_;
+  const bool io_thread_;
   const std::unordered_set<NodeId> peers_;
   // Thread-safe; outlives io_ and the thread.
   std::unique_ptr<TransportQueues> queues_;
   std::unique_ptr<ZmqIo> io_;  // its sockets belong to thread_ while it runs
   std::thread thread_;
+  std::mutex driving_;  // without an I/O thread: one caller of receive() at a time drives io_
 };
+
+// Without an I/O thread, the caller's receive() is the I/O loop: each turn sends what was
+// queued and reads what is ready, and it waits in zmq_poll (on the sockets and the wake
+// eventfd) rather than on the inbound queue. The first turn does not wait, so what the
+// caller queued since its last receive() leaves at once.
+std::size_t ZmqTransport::Impl::receive_driving(std::vector<Inbound>& out, std::size_t max,
+                                                std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  std::lock_guard lock(driving_);
+  const Clock::time_point until = Clock::now() + timeout;
+  long wait_ms = 0;
+  while (true) {
+    const TransportQueues::Take take = io_->turn(wait_ms);
+    bool woken = false;
+    const std::size_t moved = queues_->take_inbound(out, max, woken);
+    if (moved > 0 || woken || take == TransportQueues::Take::kStopped) return moved;
+    const Clock::time_point now = Clock::now();
+    if (now >= until) return 0;
+    wait_ms = take == TransportQueues::Take::kMore
+                  ? 0
+                  : static_cast<long>(
+                        std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
+  }
+}
 
 bool ZmqTransport::Impl::send_to_node(NodeId to, SharedBytes bytes) {
   PHALANX_ASSERT(bytes != nullptr, "send_to_node of a null message");

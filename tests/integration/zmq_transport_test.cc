@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -206,6 +207,71 @@ TEST(ZmqTransport, MessagesQueuedTogetherLeaveBundledAndArriveAsSent) {
     EXPECT_LT(stats.zmq_messages_sent, stats.sent) << "nothing was bundled";
     EXPECT_EQ(stats.receive_malformed, 0u);
   }
+}
+
+// Without an I/O thread (ZmqTransportOptions::io_thread), receive() serves the sockets:
+// what a node queued leaves when it next calls receive(), in order, and answers come back
+// over the same connection. Each transport here is driven by one thread of the test.
+TEST(ZmqTransport, WithoutAnIoThreadTheCallerOfReceiveMovesTheMessages) {
+  constexpr int kMessages = 300;
+  const std::vector<std::string> endpoints = free_endpoints(2);
+  ZmqTransportOptions options0 = replica_options(0, endpoints);
+  ZmqTransportOptions options1 = replica_options(1, endpoints);
+  options0.io_thread = options1.io_thread = false;
+  auto node0 = make(std::move(options0));
+  auto node1 = make(std::move(options1));
+
+  std::atomic<bool> done{false};
+  std::vector<Inbound> answers;
+  std::thread driver0([&] {
+    for (int i = 0; i < kMessages; ++i) node0->send_to_node(1, bytes_of(message(0, 1, i)));
+    std::vector<Inbound> got;
+    while (!done.load()) {
+      got.clear();
+      node0->receive(got, 100, 10ms);
+      answers.insert(answers.end(), got.begin(), got.end());
+      if (answers.size() == static_cast<std::size_t>(kMessages)) done.store(true);
+    }
+  });
+  std::size_t answered = 0;
+  const auto until = Clock::now() + kDeadline;
+  while (answered < static_cast<std::size_t>(kMessages) && Clock::now() < until) {
+    std::vector<Inbound> got;
+    node1->receive(got, 100, 10ms);
+    for (const Inbound& in : got) {
+      EXPECT_EQ(in.bytes, message(0, 1, static_cast<int>(answered))) << "out of order";
+      EXPECT_EQ(in.node, std::optional<NodeId>(0));
+      node1->send_to_connection(in.connection, bytes_of("answer " + std::to_string(answered)));
+      ++answered;
+    }
+  }
+  // Node 1's last answers leave with its next receive().
+  const auto answers_until = Clock::now() + kDeadline;
+  while (!done.load() && Clock::now() < answers_until) {
+    std::vector<Inbound> none;
+    node1->receive(none, 100, 10ms);
+  }
+  done.store(true);
+  driver0.join();
+  ASSERT_EQ(answered, static_cast<std::size_t>(kMessages));
+  ASSERT_EQ(answers.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(answers[i].bytes, "answer " + std::to_string(i));
+}
+
+// wake() from another thread ends a receive() that waits in zmq_poll, not at its timeout.
+TEST(ZmqTransport, WithoutAnIoThreadWakeEndsAWaitingReceive) {
+  ZmqTransportOptions options = replica_options(0, free_endpoints(1));
+  options.io_thread = false;
+  auto node = make(std::move(options));
+  std::thread waker([&] {
+    std::this_thread::sleep_for(100ms);
+    node->wake();
+  });
+  const auto start = Clock::now();
+  std::vector<Inbound> got;
+  EXPECT_EQ(node->receive(got, 10, 20s), 0u);
+  EXPECT_LT(Clock::now() - start, 10s) << "the wake was lost";
+  waker.join();
 }
 
 TEST(ZmqTransport, OversizedMessageIsRefusedWhileNormalOnesFlow) {

@@ -58,16 +58,19 @@ Result<std::unique_ptr<net::ZmqTransport>> replica_transport(const pbft::Cluster
   options.bind_endpoint = config.replicas.at(id).endpoint;
   options.peers = std::move(peers).value();
   options.message_bytes_max = pbft::WireLimits{}.envelope_bytes_max;
+  options.io_thread = false;  // IoDriver::kReceiveLoop: a node's loop
   return make(std::move(options), key, security);
 }
 
 Result<std::unique_ptr<net::ZmqTransport>> client_transport(const pbft::ClusterConfig& config,
                                                             const crypto::SecretKey& key,
-                                                            LinkSecurity security) {
+                                                            LinkSecurity security,
+                                                            IoDriver driver) {
   auto peers = peers_of(config, std::nullopt, security);
   if (!peers.ok()) return peers.error();
   net::ZmqTransportOptions options;
   options.peers = std::move(peers).value();
+  options.io_thread = driver == IoDriver::kOwnThread;
   return make(std::move(options), key, security);
 }
 

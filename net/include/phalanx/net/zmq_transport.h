@@ -57,7 +57,8 @@
 //
 // Threads: one I/O thread, started by create() and joined by the destructor, owns every
 // ZeroMQ socket. Every public method may be called from any thread; none of them blocks
-// except receive(), for at most its timeout.
+// except receive(), for at most its timeout. With `io_thread` off there is no such thread:
+// receive() does its work, on one calling thread at a time (see ZmqTransportOptions).
 
 #include <chrono>
 #include <cstddef>
@@ -118,6 +119,14 @@ struct ZmqTransportOptions {
   // Set: CurveZMQ on every socket (then every peer needs curve_public). A client may pass
   // keys made from its own Ed25519 key or from a fresh one; the ROUTERs accept any.
   std::optional<ZmqCurveKeys> curve;
+
+  // False: no I/O thread; receive() serves the sockets on the calling thread, sending what
+  // was queued and reading what arrived while it waits. That saves two hand-offs between
+  // threads per message in each direction, for an owner with one loop that calls receive()
+  // again soon after each batch, as a replica's node does (what it queues leaves when it
+  // next calls receive). Sends, wake() and stats() may still come from any thread; receive()
+  // from one thread at a time.
+  bool io_thread = true;
 };
 
 // What ZmqTransport adds to TransportStats.
