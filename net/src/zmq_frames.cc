@@ -52,15 +52,16 @@ std::string BundleWriter::take() {
 
 bool unpack_bundle(std::string_view bundle, const std::function<void(std::string_view)>& each) {
   // Walk the lengths first, so that a malformed bundle delivers nothing.
+  if (bundle.size() > kBundleBytesMax) return false;
   std::size_t at = 0;
   std::size_t entries = 0;
   while (at < bundle.size()) {
     if (bundle.size() - at < kBundleEntryHeaderBytes) return false;
     std::size_t length = get_u32(bundle.substr(at));
     at += kBundleEntryHeaderBytes;
-    if (bundle.size() - at < length) return false;
+    if (length == 0 || bundle.size() - at < length) return false;
     at += length;
-    ++entries;
+    if (++entries > kBundleEntriesMax) return false;
   }
   if (entries == 0) return false;
   for (at = 0; at < bundle.size();) {

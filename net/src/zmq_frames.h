@@ -12,7 +12,10 @@
 //   'N' id   a replica's single message (id: 4 bytes little-endian, the introduction)
 //   'B' id   a replica's bundle
 //   'B'      a bundle from a client or a ROUTER (no id)
-// Bundle: one or more entries, each a 4-byte little-endian length and that many bytes.
+// Bundle: 1 to kBundleEntriesMax entries, each a 4-byte little-endian length and that many
+// bytes (at least one: empty messages travel alone), kBundleBytesMax in all at most.
+// Receivers refuse anything else whole, so that a peer cannot make one small frame cost
+// many inbound messages' worth of memory and queue space.
 //
 // Thread-safety: plain functions and a value type.
 
@@ -27,10 +30,12 @@
 
 namespace phalanx::net {
 
-// A bundle grows to at most this many bytes; a larger message travels alone. Small enough
-// that a slow peer's send high-water mark (counted in ZeroMQ messages) holds no more memory
-// than it would with single messages of the transport's size limit.
-inline constexpr std::size_t kBundleBytesMax = 64 * 1024;
+// A bundle grows to at most this many bytes and entries; a larger message travels alone.
+// The bytes bound what a connection's send high-water mark (counted in ZeroMQ messages)
+// can hold for a client that does not read: send_hwm_messages times this. The entries
+// bound what one received frame can add to the inbound queue.
+inline constexpr std::size_t kBundleBytesMax = 16 * 1024;
+inline constexpr std::size_t kBundleEntriesMax = 256;
 inline constexpr std::size_t kBundleEntryHeaderBytes = 4;
 
 struct FrameHeader {
@@ -47,9 +52,11 @@ std::optional<FrameHeader> parse_header(std::string_view frame);
 // Packs messages into one bundle frame.
 class BundleWriter {
  public:
-  // True when `message` can join the bundle without taking it past kBundleBytesMax.
+  // True when a message of `message_bytes` can join the bundle without taking it past its
+  // limits (an empty message never can: receivers refuse empty entries).
   bool fits(std::size_t message_bytes) const {
-    return bytes_.size() + kBundleEntryHeaderBytes + message_bytes <= kBundleBytesMax;
+    return message_bytes > 0 && count_ < kBundleEntriesMax &&
+           bytes_.size() + kBundleEntryHeaderBytes + message_bytes <= kBundleBytesMax;
   }
   void add(std::string_view message);
   std::size_t count() const { return count_; }
@@ -62,7 +69,8 @@ class BundleWriter {
 };
 
 // Calls `each` with every message of `bundle`, in order. False, without any call, when the
-// bundle is malformed (empty, or an entry that runs past its end).
+// bundle is malformed: empty, over kBundleBytesMax or kBundleEntriesMax, an empty entry,
+// or an entry that runs past its end.
 bool unpack_bundle(std::string_view bundle, const std::function<void(std::string_view)>& each);
 
 }  // namespace phalanx::net

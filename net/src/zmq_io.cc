@@ -1,6 +1,5 @@
 #include "zmq_io.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -194,41 +193,42 @@ void ZmqIo::serve(const Source& source) {
 
 void ZmqIo::send_batch(const std::vector<Outgoing>& batch) {
   by_destination_.clear();
+  destination_index_.clear();
   for (const Outgoing& message : batch) {
-    Destination destination{message.kind, message.target};
-    auto found = std::find_if(by_destination_.begin(), by_destination_.end(),
-                              [&](const auto& entry) { return entry.first == destination; });
-    if (found == by_destination_.end())
-      found = by_destination_.insert(by_destination_.end(), {destination, {}});
-    found->second.push_back(&message.bytes);
+    // Connection ids stay below kPeerConnectionBit (ZmqTransport routes the others to
+    // nodes), so the bit tells the two kinds apart.
+    const std::uint64_t key = message.kind == Outgoing::Kind::kNode
+                                  ? (message.target | ZmqTransport::kPeerConnectionBit)
+                                  : message.target;
+    auto [found, added] = destination_index_.try_emplace(key, by_destination_.size());
+    if (added) by_destination_.push_back({Destination{message.kind, message.target}, {}});
+    by_destination_[found->second].second.push_back(&message.bytes);
   }
   for (const auto& [destination, messages] : by_destination_) send_to(destination, messages);
 }
 
-// Consecutive messages share a bundle while it fits; a message too large for any bundle
-// goes alone, and so does one left without company (zero-copy, no bundle header).
+// Consecutive messages share a bundle while it fits; a message that fits no bundle (large
+// or empty) goes alone, and so does one left without company (zero-copy, no bundle header).
 void ZmqIo::send_to(const Destination& destination,
                     const std::vector<const SharedBytes*>& messages) {
-  std::vector<const SharedBytes*> pending;
   BundleWriter writer;
+  const SharedBytes* first = nullptr;  // the bundle's first message, to send alone if need be
   auto flush = [&] {
-    if (pending.size() == 1) send_counted(destination, false, sharing(*pending.front()), 1);
-    if (pending.size() > 1) {
-      for (const SharedBytes* bytes : pending) writer.add(**bytes);
-      auto bundle = std::make_shared<const std::string>(writer.take());
-      send_counted(destination, true, sharing(bundle), pending.size());
-    }
-    pending.clear();
+    const std::size_t count = writer.count();
+    if (count == 0) return;
+    std::string bundle = writer.take();
+    if (count == 1) return send_counted(destination, false, sharing(*first), 1);
+    send_counted(destination, true, sharing(std::make_shared<const std::string>(std::move(bundle))),
+                 count);
   };
-  std::size_t pending_bytes = 0;
   for (const SharedBytes* bytes : messages) {
-    const std::size_t size = (*bytes)->size() + kBundleEntryHeaderBytes;
-    if (pending_bytes + size > kBundleBytesMax) {
-      flush();
-      pending_bytes = 0;
+    if (!writer.fits((*bytes)->size())) flush();
+    if (!writer.fits((*bytes)->size())) {
+      send_counted(destination, false, sharing(*bytes), 1);
+      continue;
     }
-    pending.push_back(bytes);
-    pending_bytes += size;
+    if (writer.count() == 0) first = bytes;
+    writer.add(**bytes);
   }
   flush();
 }
@@ -277,8 +277,12 @@ bool ZmqIo::send_on_router(std::uint64_t connection, const std::string& header,
   return zmq_msg_send(payload.handle(), router_.handle(), ZMQ_DONTWAIT) >= 0;
 }
 
+// At most kReadBatch ZeroMQ messages and about as many delivered messages per turn (a
+// bundle's entries each count), so that bundles cannot multiply what one turn takes from
+// one socket: kReadBatch + kBundleEntriesMax at most.
 void ZmqIo::read_router() {
-  for (std::size_t i = 0; i < kReadBatch; ++i) {
+  const std::size_t start = arrived_.size();
+  for (std::size_t read = 0; read < kReadBatch && arrived_.size() - start < kReadBatch; ++read) {
     // Routing id, then the payload (a client's single message) or a header frame and the
     // payload (zmq_frames.h). Anything else no DEALER of ours sends.
     zmq::message_t frames[3];
@@ -298,7 +302,8 @@ void ZmqIo::read_router() {
 }
 
 void ZmqIo::read_dealer(Peer& peer) {
-  for (std::size_t i = 0; i < kReadBatch; ++i) {
+  const std::size_t start = arrived_.size();
+  for (std::size_t read = 0; read < kReadBatch && arrived_.size() - start < kReadBatch; ++read) {
     // The payload alone, or a bundle header without an id and the bundle.
     zmq::message_t frames[2];
     const std::size_t parts = receive_message(peer.dealer, frames, 2);

@@ -102,6 +102,7 @@ class ZmqIo {
   // Reused by send_batch each turn: the destinations in order of first appearance, and
   // each one's messages in the order they were queued (the order promised per link).
   std::vector<std::pair<Destination, std::vector<const SharedBytes*>>> by_destination_;
+  std::unordered_map<std::uint64_t, std::size_t> destination_index_;  // into by_destination_
 };
 
 }  // namespace phalanx::net

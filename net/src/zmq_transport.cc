@@ -147,6 +147,7 @@ class ZmqTransport::Impl {
 std::size_t ZmqTransport::Impl::receive_driving(std::vector<Inbound>& out, std::size_t max,
                                                 std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;
+  if (max == 0) return 0;
   std::lock_guard lock(driving_);
   const Clock::time_point until = Clock::now() + timeout;
   long wait_ms = 0;
@@ -189,7 +190,10 @@ bool ZmqTransport::Impl::loop_back(SharedBytes bytes) {
   count(queues_->counters.sent);
   std::vector<Inbound> batch;
   batch.push_back(Inbound{peer_connection(*self_), *bytes, self_});
-  return queues_->deliver(batch) == 1;
+  const bool delivered = queues_->deliver(batch) == 1;
+  // Without an I/O thread the receiver waits in zmq_poll, not on the inbound queue.
+  if (!io_thread_) queues_->wake_io();
+  return delivered;
 }
 
 ZmqTransportStats ZmqTransport::Impl::stats() const {

@@ -274,6 +274,30 @@ TEST(ZmqTransport, WithoutAnIoThreadWakeEndsAWaitingReceive) {
   waker.join();
 }
 
+// A bundle no ZmqTransport sends (here: more entries than kBundleEntriesMax) is refused
+// whole and counted, and the connection's next message is still served.
+TEST(ZmqTransport, ABundleOverItsLimitsIsRefusedWhole) {
+  ZmqTransportOptions options;
+  options.self = 0;
+  options.bind_endpoint = "tcp://127.0.0.1:*";
+  auto server = make(std::move(options));
+  zmq::context_t context;
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect(server->bound_endpoint());
+  std::string bundle;
+  for (std::size_t i = 0; i <= kBundleEntriesMax; ++i) bundle += std::string("\x01\0\0\0x", 5);
+  dealer.send(zmq::buffer(std::string("B")), zmq::send_flags::sndmore);
+  dealer.send(zmq::buffer(bundle));
+  dealer.send(zmq::buffer(std::string("after")));
+  std::vector<Inbound> got = receive_count(*server, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bytes, "after");
+  EXPECT_EQ(server->zmq_stats().receive_malformed, 1u);
+  std::vector<Inbound> more;
+  EXPECT_EQ(server->receive(more, 10, 100ms), 0u) << "something of the refused bundle arrived";
+}
+
 TEST(ZmqTransport, OversizedMessageIsRefusedWhileNormalOnesFlow) {
   ZmqTransportOptions receiver_options;
   receiver_options.bind_endpoint = "tcp://127.0.0.1:*";
@@ -312,7 +336,7 @@ TEST(ZmqTransport, SenderRefusesAMessageAboveItsOwnLimit) {
 TEST(ZmqTransport, SendsToADeadPeerNeverBlockAndHoldAtMostTheHighWaterMark) {
   constexpr int kSends = 4'000;
   constexpr int kHwm = 100;
-  constexpr std::size_t kBytes = 10'000;
+  constexpr std::size_t kBytes = 1'000;
   constexpr std::uint64_t kPerBundle = kBundleBytesMax / (kBytes + kBundleEntryHeaderBytes);
   ZmqTransportOptions options = replica_options(0, free_endpoints(2));  // node 1 never starts
   options.send_hwm_messages = kHwm;

@@ -19,7 +19,7 @@ std::vector<std::string> unpacked(std::string_view bundle, bool* whole = nullptr
 
 TEST(ZmqFrames, ABundleGivesBackItsMessagesInOrder) {
   BundleWriter writer;
-  const std::vector<std::string> messages{"first", "", std::string(1000, 'x'), "last"};
+  const std::vector<std::string> messages{"first", "2", std::string(1000, 'x'), "last"};
   for (const auto& message : messages) writer.add(message);
   EXPECT_EQ(writer.count(), 4u);
   std::string bundle = writer.take();
@@ -64,6 +64,33 @@ TEST(ZmqFrames, ABundleNeverGrowsPastItsLimit) {
   EXPECT_EQ(added, kBundleBytesMax / (message.size() + kBundleEntryHeaderBytes));
   EXPECT_LE(writer.take().size(), kBundleBytesMax);
   EXPECT_FALSE(writer.fits(kBundleBytesMax)) << "a message as large as the limit goes alone";
+  EXPECT_FALSE(writer.fits(0)) << "an empty message goes alone";
+  while (writer.fits(1)) writer.add("x");
+  EXPECT_EQ(writer.count(), kBundleEntriesMax);
+}
+
+// What a conforming sender never makes, a receiver refuses whole: one small frame must not
+// turn into thousands of inbound messages.
+TEST(ZmqFrames, BundlesOverTheLimitsOrWithEmptyEntriesAreRefused) {
+  auto entry = [](std::string_view message) {
+    std::string bytes;
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(message.size() >> (8 * i)));
+    return bytes + std::string(message);
+  };
+  bool whole = true;
+  EXPECT_TRUE(unpacked(entry("a") + entry("") + entry("b"), &whole).empty());
+  EXPECT_FALSE(whole) << "an empty entry";
+
+  std::string at_limit;
+  for (std::size_t i = 0; i < kBundleEntriesMax; ++i) at_limit += entry("x");
+  EXPECT_EQ(unpacked(at_limit, &whole).size(), kBundleEntriesMax);
+  EXPECT_TRUE(whole);
+  EXPECT_TRUE(unpacked(at_limit + entry("x"), &whole).empty());
+  EXPECT_FALSE(whole) << "one entry too many";
+
+  std::string too_long = entry(std::string(kBundleBytesMax, 'y'));
+  EXPECT_TRUE(unpacked(too_long, &whole).empty());
+  EXPECT_FALSE(whole) << "over kBundleBytesMax";
 }
 
 TEST(ZmqFrames, HeadersSayWhoSentAndWhetherItIsABundle) {

@@ -31,7 +31,7 @@
 //   node, larger than message_bytes_max, no ROUTER to send on). Later drops are counted in
 //   stats().send_dropped: the peer's send_hwm_messages reached (a dead or slow peer costs at
 //   most that many ZeroMQ messages of memory, each a single message or a bundle of at most
-//   64 KiB), or the connection forgotten or gone.
+//   16 KiB and 256 messages), or the connection forgotten or gone.
 // - libzmq refuses a received frame larger than message_bytes_max before allocating it
 //   (ZMQ_MAXMSGSIZE) and cuts that connection; libzmq does not say why it cut one, so such
 //   refusals appear only in stats().inbound_disconnects, never in oversized_refused. The
