@@ -240,7 +240,7 @@ std::vector<std::pair<std::string, Bytes>> seed_streams() {
       // ZMTP 1.0: the empty routing id (size 1: the flags byte alone), then "hello".
       {"zmtp1-message", Bytes("\x01\x00", 2) + Bytes("\x06\x00hello", 7)},
       {"zmtp1-oversized", "\xff" + big_endian(kClaimedBytesHuge, 8) + Bytes(1, '\0') + "x"},
-      {"replica-bundle", handshake + bundle_header(2) + bundle({"first", "", "third"})},
+      {"replica-bundle", handshake + bundle_header(2) + bundle({"first", "second", "third"})},
       {"client-bundle", handshake + bundle_header(std::nullopt) + bundle({"one", "two"})},
       {"bundle-entry-past-end",
        handshake + bundle_header(1) + frame(0, Bytes("\x10\0\0\0short", 9))},
