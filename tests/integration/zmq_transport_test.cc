@@ -101,6 +101,17 @@ std::optional<Inbound> send_until_received(const std::function<void(int)>& send,
   return std::nullopt;
 }
 
+// A hand-made DEALER connected to `endpoint`, as a Byzantine client would use: it sends
+// frames no ZmqTransport sends.
+struct RawDealer {
+  explicit RawDealer(const std::string& endpoint) {
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(endpoint);
+  }
+  zmq::context_t context;
+  zmq::socket_t socket{context, zmq::socket_type::dealer};
+};
+
 std::string message(NodeId from, NodeId to, int seq) {
   return std::to_string(from) + ":" + std::to_string(to) + ":" + std::to_string(seq);
 }
@@ -281,10 +292,8 @@ TEST(ZmqTransport, ABundleOverItsLimitsIsRefusedWhole) {
   options.self = 0;
   options.bind_endpoint = "tcp://127.0.0.1:*";
   auto server = make(std::move(options));
-  zmq::context_t context;
-  zmq::socket_t dealer(context, zmq::socket_type::dealer);
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.connect(server->bound_endpoint());
+  RawDealer raw(server->bound_endpoint());
+  zmq::socket_t& dealer = raw.socket;
   std::string bundle;
   for (std::size_t i = 0; i <= kBundleEntriesMax; ++i) bundle += std::string("\x01\0\0\0x", 5);
   dealer.send(zmq::buffer(std::string("B")), zmq::send_flags::sndmore);
@@ -477,11 +486,8 @@ TEST(ZmqTransport, FramesNoTransportSendsAreDroppedAndCounted) {
   ZmqTransportOptions receiver_options;
   receiver_options.bind_endpoint = "tcp://127.0.0.1:*";
   auto receiver = make(std::move(receiver_options));
-  // A hand-made DEALER, as a Byzantine client would use.
-  zmq::context_t context;
-  zmq::socket_t raw(context, zmq::socket_type::dealer);
-  raw.set(zmq::sockopt::linger, 0);
-  raw.connect(receiver->bound_endpoint());
+  RawDealer dealer(receiver->bound_endpoint());
+  zmq::socket_t& raw = dealer.socket;
   raw.send(zmq::str_buffer("not an introduction"), zmq::send_flags::sndmore);
   raw.send(zmq::str_buffer("payload"), zmq::send_flags::none);
   raw.send(zmq::str_buffer("one"), zmq::send_flags::sndmore);
