@@ -40,14 +40,24 @@ std::optional<FrameHeader> parse_header(std::string_view frame) {
 
 void BundleWriter::add(std::string_view message) {
   PHALANX_ASSERT(fits(message.size()), "a message added to a bundle it does not fit");
-  put_u32(bytes_, static_cast<std::uint32_t>(message.size()));
-  bytes_.append(message);
-  ++count_;
+  messages_.push_back(message);
+  bytes_ += kBundleEntryHeaderBytes + message.size();
 }
 
 std::string BundleWriter::take() {
-  count_ = 0;
-  return std::exchange(bytes_, {});
+  std::string bundle;
+  bundle.reserve(bytes_);
+  for (std::string_view message : messages_) {
+    put_u32(bundle, static_cast<std::uint32_t>(message.size()));
+    bundle.append(message);
+  }
+  clear();
+  return bundle;
+}
+
+void BundleWriter::clear() {
+  messages_.clear();
+  bytes_ = 0;
 }
 
 bool unpack_bundle(std::string_view bundle, const std::function<void(std::string_view)>& each) {

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "phalanx/net/transport.h"
 
@@ -49,23 +50,27 @@ std::string header_frame(std::optional<NodeId> self, bool bundle);
 // nullopt when `frame` is no header this transport sends.
 std::optional<FrameHeader> parse_header(std::string_view frame);
 
-// Packs messages into one bundle frame.
+// Packs messages into one bundle frame. It collects messages for one bundle and writes it only when
+// asked: a message that ends up without company is sent alone as it is, never copied
+// (ZmqIo::send_to).
 class BundleWriter {
  public:
   // True when a message of `message_bytes` can join the bundle without taking it past its
   // limits (an empty message never can: receivers refuse empty entries).
   bool fits(std::size_t message_bytes) const {
-    return message_bytes > 0 && count_ < kBundleEntriesMax &&
-           bytes_.size() + kBundleEntryHeaderBytes + message_bytes <= kBundleBytesMax;
+    return message_bytes > 0 && messages_.size() < kBundleEntriesMax &&
+           bytes_ + kBundleEntryHeaderBytes + message_bytes <= kBundleBytesMax;
   }
+  // Remembers the message, not its bytes: they must stay alive until take() or clear().
   void add(std::string_view message);
-  std::size_t count() const { return count_; }
-  // The bundle so far; the writer starts afresh.
+  std::size_t count() const { return messages_.size(); }
+  // The bundle of what was added; the writer starts afresh.
   std::string take();
+  void clear();
 
  private:
-  std::string bytes_;
-  std::size_t count_ = 0;
+  std::vector<std::string_view> messages_;
+  std::size_t bytes_ = 0;  // the bundle's size so far
 };
 
 // Calls `each` with every message of `bundle`, in order. False, without any call, when the

@@ -1,6 +1,8 @@
 #include "zmq_io.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -135,60 +137,72 @@ zmq::socket_t ZmqIo::monitor(zmq::socket_t& socket) {
 }
 
 void ZmqIo::run() {
-  long timeout_ms = -1;  // wait until a socket or the wake eventfd is ready
-  while (true) {
-    const TransportQueues::Take take = turn(timeout_ms);
-    if (take == TransportQueues::Take::kStopped) return;
-    // Messages left in the queue: come straight back rather than wait for a wake.
-    timeout_ms = take == TransportQueues::Take::kMore ? 0 : -1;
+  // Each turn waits until a socket or the wake eventfd is ready (not at all while messages
+  // are left to send or to read).
+  while (turn(-1) != TransportQueues::Take::kStopped) {
   }
 }
 
+// Waits in poll(2) on the sockets' ZMQ_FDs rather than in zmq_poll, which reads every
+// socket's ZMQ_EVENTS on each of its passes (a system call or two each): here only a socket
+// whose descriptor fired, or that was used since it was last read dry, is read.
 TransportQueues::Take ZmqIo::turn(long timeout_ms) {
-  if (items_.empty()) poll_sources(items_, sources_);
-  const int ready = zmq_poll(items_.data(), static_cast<int>(items_.size()), timeout_ms);
-  PHALANX_ASSERT(ready >= 0 || zmq_errno() == EINTR, "zmq_poll failed on sockets we own");
-  if (ready > 0 && (items_[0].revents & ZMQ_POLLIN) != 0) queues_.clear_wake();
+  if (watched_.empty()) watch_sockets();
+  // Send before the wait, so that what was queued leaves now. A push after take_outbound
+  // drained the queue writes the wake eventfd, which ends the wait.
   const TransportQueues::Take take = queues_.take_outbound(outbound_, kSendBatch);
   if (take == TransportQueues::Take::kStopped) return take;
   send_batch(outbound_);
   outbound_.clear();
-  for (std::size_t i = 1; ready > 0 && i < items_.size(); ++i) {
-    if ((items_[i].revents & ZMQ_POLLIN) != 0) serve(sources_[i]);
+  const bool unread = std::any_of(watched_.begin(), watched_.end(),
+                                  [](const Watched& watched) { return watched.unread; });
+  const bool busy = take == TransportQueues::Take::kMore || unread;
+  const int wait_ms = busy ? 0 : static_cast<int>(std::min<long>(timeout_ms, INT_MAX));
+  const int ready = ::poll(pollfds_.data(), pollfds_.size(), wait_ms);
+  PHALANX_ASSERT(ready >= 0 || errno == EINTR, "poll failed on descriptors we own");
+  for (std::size_t i = 0; ready > 0 && i < pollfds_.size(); ++i) {
+    if (pollfds_[i].revents != 0) watched_[i].unread = true;
+  }
+  if (std::exchange(watched_[0].unread, false)) queues_.clear_wake();
+  for (Watched& watched : watched_) {
+    if (watched.unread) watched.unread = read(watched);
   }
   if (!arrived_.empty()) queues_.deliver(arrived_);
   return take;
 }
 
-void ZmqIo::poll_sources(std::vector<zmq_pollitem_t>& items, std::vector<Source>& sources) {
-  auto add = [&](void* socket, int fd, Source source) {
-    items.push_back(zmq_pollitem_t{socket, fd, ZMQ_POLLIN, 0});
-    sources.push_back(source);
+void ZmqIo::watch_sockets() {
+  auto watch = [&](int fd, Watched watched) {
+    pollfds_.push_back(pollfd{fd, POLLIN, 0});
+    watched_.push_back(watched);
+    return watched_.size() - 1;
   };
-  add(nullptr, queues_.wake_fd(), Source{Source::Kind::kWake});  // index 0, see run()
+  watch(queues_.wake_fd(), Watched{Watched::Kind::kWake});  // index 0, see turn()
   if (router_.handle() != nullptr) {
-    add(router_.handle(), 0, Source{Source::Kind::kRouter});
-    add(router_monitor_.handle(), 0, Source{Source::Kind::kRouterMonitor});
+    router_watched_ = watch(router_.get(zmq::sockopt::fd), Watched{Watched::Kind::kRouter});
+    watch(router_monitor_.get(zmq::sockopt::fd), Watched{Watched::Kind::kRouterMonitor});
   }
   for (std::size_t i = 0; i < peers_.size(); ++i) {
-    add(peers_[i].dealer.handle(), 0, Source{Source::Kind::kDealer, i});
-    add(peers_[i].monitor.handle(), 0, Source{Source::Kind::kDealerMonitor, i});
+    dealers_watched_.push_back(
+        watch(peers_[i].dealer.get(zmq::sockopt::fd), Watched{Watched::Kind::kDealer, i}));
+    watch(peers_[i].monitor.get(zmq::sockopt::fd), Watched{Watched::Kind::kDealerMonitor, i});
   }
 }
 
-void ZmqIo::serve(const Source& source) {
-  switch (source.kind) {
-    case Source::Kind::kWake:
-      return;
-    case Source::Kind::kRouter:
+bool ZmqIo::read(const Watched& watched) {
+  switch (watched.kind) {
+    case Watched::Kind::kWake:
+      return false;
+    case Watched::Kind::kRouter:
       return read_router();
-    case Source::Kind::kRouterMonitor:
+    case Watched::Kind::kRouterMonitor:
       return read_monitor(router_monitor_, false);
-    case Source::Kind::kDealer:
-      return read_dealer(peers_[source.peer]);
-    case Source::Kind::kDealerMonitor:
-      return read_monitor(peers_[source.peer].monitor, true);
+    case Watched::Kind::kDealer:
+      return read_dealer(peers_[watched.peer]);
+    case Watched::Kind::kDealerMonitor:
+      return read_monitor(peers_[watched.peer].monitor, true);
   }
+  return false;
 }
 
 void ZmqIo::send_batch(const std::vector<Outgoing>& batch) {
@@ -211,36 +225,36 @@ void ZmqIo::send_batch(const std::vector<Outgoing>& batch) {
 // or empty) goes alone, and so does one left without company (zero-copy, no bundle header).
 void ZmqIo::send_to(const Destination& destination,
                     const std::vector<const SharedBytes*>& messages) {
-  BundleWriter writer;
   const SharedBytes* first = nullptr;  // the bundle's first message, to send alone if need be
   auto flush = [&] {
-    const std::size_t count = writer.count();
+    const std::size_t count = bundle_.count();
     if (count == 0) return;
-    std::string bundle = writer.take();
-    if (count == 1) return send_counted(destination, false, sharing(*first), 1);
-    send_counted(destination, true, sharing(std::make_shared<const std::string>(std::move(bundle))),
+    if (count == 1) {
+      bundle_.clear();
+      return send_counted(destination, false, sharing(*first), 1);
+    }
+    send_counted(destination, true, sharing(std::make_shared<const std::string>(bundle_.take())),
                  count);
   };
   for (const SharedBytes* bytes : messages) {
-    if (!writer.fits((*bytes)->size())) flush();
-    if (!writer.fits((*bytes)->size())) {
+    if (!bundle_.fits((*bytes)->size())) flush();
+    if (!bundle_.fits((*bytes)->size())) {
       send_counted(destination, false, sharing(*bytes), 1);
       continue;
     }
-    if (writer.count() == 0) first = bytes;
-    writer.add(**bytes);
+    if (bundle_.count() == 0) first = bytes;
+    bundle_.add(**bytes);
   }
   flush();
 }
 
 void ZmqIo::send_counted(const Destination& destination, bool bundle, zmq::message_t payload,
                          std::size_t messages) {
-  const bool sent =
-      destination.first == Outgoing::Kind::kNode
-          ? send_to_peer(static_cast<NodeId>(destination.second),
-                         bundle ? bundle_header_ : single_header_, payload)
-          : send_on_router(destination.second, bundle ? router_bundle_header_ : std::string(),
-                           payload);
+  const bool sent = destination.first == Outgoing::Kind::kNode
+                        ? send_to_peer(static_cast<NodeId>(destination.second),
+                                       bundle ? bundle_header_ : single_header_, payload)
+                        : send_on_router(destination.second,
+                                         bundle ? router_bundle_header_ : std::string(), payload);
   count(sent ? queues_.counters.sent : queues_.counters.send_dropped, messages);
   if (sent) count(queues_.counters.zmq_messages_sent);
 }
@@ -249,6 +263,7 @@ bool ZmqIo::send_to_peer(NodeId node, const std::string& header, zmq::message_t&
   const auto found = peer_index_.find(node);
   PHALANX_ASSERT(found != peer_index_.end(), "ZmqTransport queued a message to an unknown node");
   void* dealer = peers_[found->second].dealer.handle();
+  watched_[dealers_watched_[found->second]].unread = true;  // see Watched::unread
   // EAGAIN on the first frame: the peer's send_hwm_messages are waiting already (it is down
   // or slow); drop. Once the first frame is in, libzmq takes the rest of the message.
   if (!header.empty() &&
@@ -262,6 +277,7 @@ bool ZmqIo::send_on_router(std::uint64_t connection, const std::string& header,
   PHALANX_ASSERT(router_.handle() != nullptr, "ZmqTransport queued a reply without a ROUTER");
   const std::string* routing_id = connections_.routing_id_of(connection);
   if (routing_id == nullptr) return false;  // never given, or forgotten
+  watched_[router_watched_].unread = true;  // see Watched::unread
   if (zmq_send(router_.handle(), routing_id->data(), routing_id->size(),
                ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
     // EHOSTUNREACH (ROUTER_MANDATORY): that connection has closed and will not come back.
@@ -280,14 +296,18 @@ bool ZmqIo::send_on_router(std::uint64_t connection, const std::string& header,
 // At most kReadBatch ZeroMQ messages and about as many delivered messages per turn (a
 // bundle's entries each count), so that bundles cannot multiply what one turn takes from
 // one socket: kReadBatch + kBundleEntriesMax at most.
-void ZmqIo::read_router() {
+bool ZmqIo::read_router() {
   const std::size_t start = arrived_.size();
-  for (std::size_t read = 0; read < kReadBatch && arrived_.size() - start < kReadBatch; ++read) {
+  bool dry = false;
+  for (std::size_t taken = 0; taken < kReadBatch && arrived_.size() - start < kReadBatch; ++taken) {
     // Routing id, then the payload (a client's single message) or a header frame and the
     // payload (zmq_frames.h). Anything else no DEALER of ours sends.
     zmq::message_t frames[3];
     const std::size_t parts = receive_message(router_, frames, 3);
-    if (parts == 0) break;
+    if (parts == 0) {
+      dry = zmq_errno() != EINTR;  // interrupted: not known to be dry, try again next turn
+      break;
+    }
     std::optional<FrameHeader> header;
     if (parts == 2) header = FrameHeader{};
     if (parts == 3) header = parse_header(frames[1].to_string_view());
@@ -299,15 +319,16 @@ void ZmqIo::read_router() {
     arrive(connection, *header, frames[parts - 1]);
   }
   queues_.counters.connections.store(connections_.size(), std::memory_order_relaxed);
+  return !dry;
 }
 
-void ZmqIo::read_dealer(Peer& peer) {
+bool ZmqIo::read_dealer(Peer& peer) {
   const std::size_t start = arrived_.size();
-  for (std::size_t read = 0; read < kReadBatch && arrived_.size() - start < kReadBatch; ++read) {
+  for (std::size_t taken = 0; taken < kReadBatch && arrived_.size() - start < kReadBatch; ++taken) {
     // The payload alone, or a bundle header without an id and the bundle.
     zmq::message_t frames[2];
     const std::size_t parts = receive_message(peer.dealer, frames, 2);
-    if (parts == 0) return;
+    if (parts == 0) return zmq_errno() == EINTR;  // interrupted: try again next turn
     std::optional<FrameHeader> header;
     if (parts == 1) header = FrameHeader{};
     if (parts == 2) header = parse_header(frames[0].to_string_view());
@@ -319,6 +340,7 @@ void ZmqIo::read_dealer(Peer& peer) {
     header->node = peer.id;
     arrive(ZmqTransport::peer_connection(peer.id), *header, frames[parts - 1]);
   }
+  return true;
 }
 
 void ZmqIo::arrive(std::uint64_t connection, const FrameHeader& header,
@@ -333,11 +355,11 @@ void ZmqIo::arrive(std::uint64_t connection, const FrameHeader& header,
   if (!whole) count(queues_.counters.receive_malformed);
 }
 
-void ZmqIo::read_monitor(zmq::socket_t& monitor, bool of_peer) {
+bool ZmqIo::read_monitor(zmq::socket_t& monitor, bool of_peer) {
   TransportCounters& counters = queues_.counters;
   for (std::size_t i = 0; i < kReadBatch; ++i) {
     zmq::message_t frames[2];  // event id and value, endpoint
-    if (receive_message(monitor, frames, 2) == 0) return;
+    if (receive_message(monitor, frames, 2) == 0) return zmq_errno() == EINTR;
     std::uint16_t event = 0;
     if (frames[0].size() < sizeof event) continue;
     std::memcpy(&event, frames[0].data(), sizeof event);
@@ -357,6 +379,7 @@ void ZmqIo::read_monitor(zmq::socket_t& monitor, bool of_peer) {
         break;
     }
   }
+  return true;
 }
 
 }  // namespace phalanx::net
@@ -383,5 +406,7 @@ extern "C" const char* __tsan_default_suppressions() {
 // a message it hands us) is not recorded at all: suppressed reports still cost a stack
 // symbolisation each, thousands per second of replica traffic, which slowed a 4-replica
 // test from 1.5 s to a quarter of an hour of view changes.
-extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
+extern "C" const char* __tsan_default_options() {
+  return "ignore_noninstrumented_modules=1";
+}
 #endif

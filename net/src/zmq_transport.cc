@@ -1,5 +1,6 @@
 #include "phalanx/net/zmq_transport.h"
 
+#include <algorithm>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -107,7 +108,7 @@ class ZmqTransport::Impl {
   }
   void wake() {
     queues_->wake_receiver();
-    if (!io_thread_) queues_->wake_io();  // the caller of receive() waits in zmq_poll
+    if (!io_thread_) queues_->wake_io();  // the caller of receive() waits in ZmqIo::turn
   }
   ZmqTransportStats stats() const;
   const std::string& bound_endpoint() const { return io_->bound_endpoint(); }
@@ -141,16 +142,16 @@ class ZmqTransport::Impl {
 };
 
 // Without an I/O thread, the caller's receive() is the I/O loop: each turn sends what was
-// queued and reads what is ready, and it waits in zmq_poll (on the sockets and the wake
-// eventfd) rather than on the inbound queue. The first turn does not wait, so what the
-// caller queued since its last receive() leaves at once.
+// queued and then waits in poll(2) (on the sockets and the wake eventfd) rather than on the
+// inbound queue, so what the caller queued since its last receive() leaves at once. It does
+// not wait when messages a previous receive() had no room for are waiting already.
 std::size_t ZmqTransport::Impl::receive_driving(std::vector<Inbound>& out, std::size_t max,
                                                 std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;
   if (max == 0) return 0;
   std::lock_guard lock(driving_);
   const Clock::time_point until = Clock::now() + timeout;
-  long wait_ms = 0;
+  long wait_ms = queues_->inbound_depth() > 0 ? 0 : std::max<long>(0, timeout.count());
   while (true) {
     const TransportQueues::Take take = io_->turn(wait_ms);
     bool woken = false;
@@ -158,10 +159,7 @@ std::size_t ZmqTransport::Impl::receive_driving(std::vector<Inbound>& out, std::
     if (moved > 0 || woken || take == TransportQueues::Take::kStopped) return moved;
     const Clock::time_point now = Clock::now();
     if (now >= until) return 0;
-    wait_ms = take == TransportQueues::Take::kMore
-                  ? 0
-                  : static_cast<long>(
-                        std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
+    wait_ms = static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
   }
 }
 
@@ -191,7 +189,7 @@ bool ZmqTransport::Impl::loop_back(SharedBytes bytes) {
   std::vector<Inbound> batch;
   batch.push_back(Inbound{peer_connection(*self_), *bytes, self_});
   const bool delivered = queues_->deliver(batch) == 1;
-  // Without an I/O thread the receiver waits in zmq_poll, not on the inbound queue.
+  // Without an I/O thread the receiver waits in ZmqIo::turn, not on the inbound queue.
   if (!io_thread_) queues_->wake_io();
   return delivered;
 }
