@@ -19,6 +19,7 @@ namespace {
 constexpr int kClusterPort = 23400;
 constexpr int kNobodyPort = 23500;  // where no replica listens
 constexpr int kCallbackPort = 23450;
+constexpr int kReceiveLoopPort = 23550;
 
 pbft::ClusterConfig loopback_cluster(int base_port) {
   pbft::ClusterConfig config;
@@ -50,11 +51,13 @@ struct Cluster {
   std::vector<std::unique_ptr<node::Node>> nodes;
 };
 
-TEST(NodeAndClient, ManyThreadsShareOneClientAndEveryRequestCompletes) {
-  pbft::ClusterConfig config = loopback_cluster(kClusterPort);
+// Several threads call one client whose transport is served by `driver`: its own I/O
+// thread, or the client's loop through receive() (what phalanx-bench uses).
+void many_threads_share_one_client(int base_port, node::IoDriver driver) {
+  pbft::ClusterConfig config = loopback_cluster(base_port);
   Cluster cluster(config);
   auto client_key = crypto::SecretKey::derive_for_testing("client", 0);
-  auto transport = node::client_transport(config, client_key, node::LinkSecurity::kCurve);
+  auto transport = node::client_transport(config, client_key, node::LinkSecurity::kCurve, driver);
   ASSERT_TRUE(transport.ok()) << transport.error().message;
   pbft::ClientSettings settings = node::client_settings(config);
   settings.identities = 8;
@@ -99,6 +102,14 @@ TEST(NodeAndClient, ManyThreadsShareOneClientAndEveryRequestCompletes) {
     std::string metrics = replica->metrics().render();
     EXPECT_NE(metrics.find("phalanx_requests_executed_total 200"), std::string::npos);
   }
+}
+
+TEST(NodeAndClient, ManyThreadsShareOneClientAndEveryRequestCompletes) {
+  many_threads_share_one_client(kClusterPort, node::IoDriver::kOwnThread);
+}
+
+TEST(NodeAndClient, AClientWhoseLoopDrivesItsTransportCompletesEveryRequest) {
+  many_threads_share_one_client(kReceiveLoopPort, node::IoDriver::kReceiveLoop);
 }
 
 // The callback form of submit(), as a closed loop uses it: each completion submits the
