@@ -161,9 +161,16 @@ Instant Replica::Core::next_deadline() const {
 }
 
 ReplicaStatus Replica::Core::status() const {
-  return ReplicaStatus{view_,           view_changing_, last_executed_,
-                       stable_.seq,     log_.size(),    pending_.size(),
-                       clients_.size(), views_entered_, rejoin_.has_value()};
+  return ReplicaStatus{view_,
+                       view_changing_,
+                       last_executed_,
+                       stable_.seq,
+                       log_.size(),
+                       pending_.size(),
+                       clients_.size(),
+                       views_entered_,
+                       rejoin_.has_value(),
+                       timeouts_.request_timeout()};
 }
 
 // --- plumbing -------------------------------------------------------------------------

@@ -24,7 +24,8 @@ class ViewTimeoutPolicy {
         ceiling_(options.view_timeout_ceiling),
         base_(std::clamp(options.view_timeout_initial, floor_, ceiling_)) {}
 
-  // A request took `latency` from arrival at this replica to execution.
+  // A request took `latency` from arrival at this replica (or from the start of the view,
+  // for a request older than it) to execution.
   void observe_commit_latency(Instant latency);
   // Requests executed (normal_case.cc): the cluster makes progress, so the next failure
   // starts from the base timeout again. Accepting a NEW-VIEW is not progress: the new

@@ -51,6 +51,9 @@ struct ReplicaStatus {
   std::size_t client_table_size = 0;
   std::uint64_t view_changes = 0;  // views entered after view 0
   bool rejoining = false;          // abstaining from votes (ReplicaSetup::rejoin)
+  // How long a request may wait here before this replica suspects the primary: the
+  // adaptive base (ReplicaOptions::view_timeout_*), doubled for each view that failed.
+  Instant request_timeout = 0;
 };
 
 class Replica {
