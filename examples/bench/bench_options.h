@@ -24,9 +24,10 @@ struct BenchOptions {
   std::size_t pipeline_batches_max = pbft::ReplicaOptions{}.pipeline_batches_max;  // 0: off
   bool durable = false;  // disk storage with fsync (group commit) vs memory
   double warmup_seconds = 2;
-  double seconds = 10;        // measured, per point
-  bool plaintext = false;     // no CurveZMQ link encryption
-  bool mac_clients = false;   // --client-auth mac: MAC authenticators instead of signatures
+  double seconds = 10;       // measured, per point
+  bool plaintext = false;    // no CurveZMQ link encryption
+  bool mac_clients = false;  // --client-auth mac: MAC authenticators instead of signatures
+  bool send_to_all = pbft::ClientOptions{}.send_to_all;  // --send-to all|primary
   int base_port = 25500;      // replica i listens on base_port + i, on 127.0.0.1
   std::string data_dir;       // durable storage (default: a fresh temporary directory)
   std::string json_path;      // "": no JSON file

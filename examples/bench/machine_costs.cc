@@ -3,6 +3,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -36,20 +37,32 @@ double time_each_us(int count, Operation operation) {
   return seconds_since(start) * 1e6 / count;
 }
 
+// The fastest of `rounds` rounds of `count` runs: what the machine can do when nothing else
+// takes its cores. A single round on a shared VM came out up to a third slower now and then,
+// and the ceiling, and every result's share of it, moved with it.
+template <typename Operation>
+double fastest_each_us(int rounds, int count, Operation operation) {
+  double fastest = time_each_us(count, operation);
+  for (int round = 1; round < rounds; ++round)
+    fastest = std::min(fastest, time_each_us(count, operation));
+  return fastest;
+}
+
 void time_crypto(MachineCosts& costs) {
   crypto::Signer signer(crypto::SecretKey::derive_for_testing("bench-machine", 0));
   const Bytes payload(100, 'p');
   const crypto::Domain domain{"bench", "request"};
   crypto::Signature signature = signer.sign(domain, payload);
-  costs.sign_us = time_each_us(2000, [&](int) { signature = signer.sign(domain, payload); });
+  costs.sign_us =
+      fastest_each_us(5, 400, [&](int) { signature = signer.sign(domain, payload); });
   bool all_valid = true;
-  costs.verify_us = time_each_us(2000, [&](int) {
+  costs.verify_us = fastest_each_us(5, 400, [&](int) {
     all_valid = crypto::verify(signer.public_key(), domain, payload, signature) && all_valid;
   });
   PHALANX_ASSERT(all_valid, "a signature made here did not verify");
   const Bytes block(64 << 10, 'b');
   crypto::Digest digest;
-  double block_us = time_each_us(200, [&](int) { digest = crypto::blake2b(block); });
+  double block_us = fastest_each_us(5, 40, [&](int) { digest = crypto::blake2b(block); });
   costs.blake2b_ns_per_byte = block_us * 1e3 / static_cast<double>(block.size());
 }
 

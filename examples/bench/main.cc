@@ -8,7 +8,7 @@
 //   phalanx-bench [--replicas N] [--outstanding K[,K...]] [--clients C]
 //                 [--application null|kv] [--request-bytes B] [--reply-bytes B]
 //                 [--batch-max B] [--batch-delay-ms MS] [--pipeline P] [--durable] [--plaintext]
-//                 [--client-auth ed25519|mac]
+//                 [--client-auth ed25519|mac] [--send-to all|primary]
 //                 [--threads] [--unreplicated | --baseline] [--seconds S] [--warmup S]
 //                 [--json FILE] [--svg FILE] [--base-port P] [--no-machine]
 //
@@ -138,6 +138,11 @@ int main(int argc, char** argv) {
   app.add_option("--client-auth", client_auth,
                  "ed25519 (signed requests and replies) or mac (a MAC per replica)")
       ->check(CLI::IsMember({"ed25519", "mac"}));
+  std::string send_to = options.send_to_all ? "all" : "primary";
+  app.add_option("--send-to", send_to,
+                 "clients send each request to all replicas (the backups watch the primary) "
+                 "or to the primary only (the others get it in the pre-prepare)")
+      ->check(CLI::IsMember({"all", "primary"}));
   app.add_flag("--threads", options.threads, "replicas as threads of this process");
   auto* unreplicated = app.add_flag("--unreplicated", options.unreplicated,
                                     "one server, no agreement, instead of the cluster");
@@ -157,6 +162,7 @@ int main(int argc, char** argv) {
       ->group("");
   CLI11_PARSE(app, argc, argv);
   options.mac_clients = client_auth == "mac";
+  options.send_to_all = send_to == "all";
   if ((options.replicas - 1) % 3 != 0) return fail("--replicas must be 3f+1 (4, 7, 10, ...)");
   if (serve_id >= 0)
     return serve_main(options, static_cast<std::uint32_t>(serve_id), options.data_dir);

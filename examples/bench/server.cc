@@ -107,6 +107,7 @@ pbft::ClusterConfig bench_cluster(const BenchOptions& options) {
       static_cast<pbft::Instant>(options.batch_delay_ms * static_cast<double>(pbft::kMillisecond));
   config.replica_options.accept_mac_clients = options.mac_clients;
   config.client_options.mac_authenticators = options.mac_clients;
+  config.client_options.send_to_all = options.send_to_all;
   return config;
 }
 

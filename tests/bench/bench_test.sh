@@ -30,8 +30,24 @@ for run in runs:
         assert p["latency_ms"]["p50"] <= p["latency_ms"]["p99"], p
 replicated, alone = runs
 assert replicated["points"][0]["verifies_per_request"] > alone["points"][0]["verifies_per_request"]
+assert replicated["config"]["send_to"] == "all", replicated["config"]
+assert replicated["config"]["allocator"] in ("jemalloc", "glibc malloc"), replicated["config"]
 print("json: ok")
 PY
 grep -q '<polyline' "$work/bench.svg"
 grep -q 'unreplicated' "$work/bench.svg"
 echo "svg: ok"
+
+# Requests to the primary only, MAC clients: every request still completes.
+"$bench" --outstanding 4 --seconds 1 --warmup 0.5 --send-to primary --client-auth mac \
+  --no-machine --base-port "$port" --json "$work/primary.json" >"$work/out.txt" 2>"$work/err.txt" || {
+  echo "phalanx-bench --send-to primary failed:"; cat "$work/out.txt" "$work/err.txt"; exit 1; }
+grep -q 'requests to the primary' "$work/out.txt"
+python3 - "$work/primary.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+assert run["config"]["send_to"] == "primary", run["config"]
+point = run["points"][0]
+assert point["completed"] > 0 and point["failed"] == 0, point
+print("send to the primary: ok")
+PY
