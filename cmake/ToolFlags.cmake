@@ -12,3 +12,12 @@ set(PHALANX_TOOL_CXX_FLAGS "" CACHE STRING
 separate_arguments(phalanx_tool_flags_list UNIX_COMMAND "${PHALANX_TOOL_CXX_FLAGS}")
 add_library(phalanx_tool_flags INTERFACE)
 target_compile_options(phalanx_tool_flags INTERFACE ${phalanx_tool_flags_list})
+
+# The release preset links the tools with jemalloc (PHALANX_JEMALLOC): replicas allocate for
+# every message, and glibc's malloc took 15% of phalanx-bench's CPU; jemalloc gave 15-35%
+# more throughput (docs/performance.md). Off elsewhere: the sanitizers bring their own.
+option(PHALANX_JEMALLOC "Link the tools (daemons, CLIs, phalanx-bench) with jemalloc" OFF)
+if(PHALANX_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+  target_link_libraries(phalanx_tool_flags INTERFACE PkgConfig::JEMALLOC)
+endif()
