@@ -54,7 +54,7 @@ void Replica::Core::on_request(const Message& message) {
   }
   // A correct client has one request outstanding, so a newer one supersedes the older.
   bool queued_already = found != pending_.end() && !found->second.proposed;
-  pending_[client] = PendingRequest{request_id, message.envelope, now_, false};
+  put_pending(client, PendingRequest{request_id, message.envelope, now_, false});
 
   if (!view_changing_ && is_primary()) {
     if (!queued_already) proposal_order_.push_back(client);
@@ -79,6 +79,12 @@ void Replica::Core::relay(PendingRequest& pending) {
   send(pending.envelope, quorums_.primary(view_));
 }
 
+// Under load requests wait their turn longer than the relay delay, and relaying each of
+// them would send the loaded primary n-1 more copies of everything (it handled 2.5 times
+// a backup's messages in tests/sim/overload_test.cc). So the delay applies to the wait per
+// batch of traffic, as the slow-primary watch's does; a request not yet due by that
+// measure goes to the back of the queue (its new time is the latest, so the queue stays in
+// order) and is looked at again after another relay delay.
 void Replica::Core::relay_due_requests() {
   while (!relay_queue_.empty() && relay_queue_.front().first <= now_) {
     auto client = relay_queue_.front().second;
@@ -87,25 +93,37 @@ void Replica::Core::relay_due_requests() {
     if (found == pending_.end() || found->second.proposed || found->second.relayed ||
         view_changing_ || is_primary())
       continue;
-    relay(found->second);
+    if (paced_wait(found->second) < options_.request_relay_delay)
+      relay_queue_.emplace_back(now_ + options_.request_relay_delay, client);
+    else
+      relay(found->second);
   }
 }
 
+Instant Replica::Core::paced_wait(const PendingRequest& pending) const {
+  return core::paced_wait(now_ - std::max(pending.arrived_at, view_entered_at_),
+                          pending.backlog + (arrivals_ - pending.arrivals_mark),
+                          options_.batch_requests_max);
+}
+
 bool Replica::Core::batch_ready() const {
+  // Counts no further than a full batch: this runs for every request the primary
+  // receives, and under load the queue holds thousands (a whole scan each time made a
+  // loaded primary's work grow with the square of its queue).
   std::size_t unproposed = 0;
   Instant oldest = ~Instant{0};
   for (const auto& client : proposal_order_) {
     auto found = pending_.find(client);
     if (found == pending_.end() || found->second.proposed) continue;
-    ++unproposed;
+    if (++unproposed >= options_.batch_requests_max) return true;
     oldest = std::min(oldest, found->second.arrived_at);
   }
   if (unproposed == 0) return false;
-  // A full batch leaves; so does any when nothing is in flight (at low load a request
-  // should not wait for company). Otherwise the oldest request waits up to the batch
-  // delay, or, with adaptive batching, while the pipeline is full (an execution calls
-  // try_propose again, so the wait ends with progress).
-  if (unproposed >= options_.batch_requests_max || next_seq_ <= last_executed_) return true;
+  // A full batch leaves (above); so does any when nothing is in flight (at low load a
+  // request should not wait for company). Otherwise the oldest request waits up to the
+  // batch delay, or, with adaptive batching, while the pipeline is full (an execution
+  // calls try_propose again, so the wait ends with progress).
+  if (next_seq_ <= last_executed_) return true;
   if (pipeline_full()) return false;
   return now_ >= oldest + options_.batch_delay_max;
 }
@@ -129,7 +147,7 @@ void Replica::Core::propose_batch() {
     auto found = pending_.find(proposal_order_.front());
     proposal_order_.pop_front();
     if (found == pending_.end() || found->second.proposed) continue;
-    found->second.proposed = true;
+    mark_proposed(found->second);
     *batch->add_requests() = *found->second.envelope;
   }
   PHALANX_ASSERT(batch->requests_size() > 0, "proposing an empty batch outside a view change");
@@ -181,14 +199,14 @@ void Replica::Core::track_batch_requests(const wire::PrePrepare& batch,
       // counted from when it became primary here for requests older than its view.
       if (!found->second.proposed && !is_primary() &&
           found->second.request_id == request.request_id())
-        monitor_.observe_proposal_delay(now_ -
-                                        std::max(found->second.arrived_at, view_entered_at_));
-      found->second.proposed = true;
+        monitor_.observe_proposal_delay(paced_wait(found->second));
+      mark_proposed(found->second);
       continue;
     }
     if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) continue;
-    pending_[client] = PendingRequest{request.request_id(),
-                                      std::make_shared<const wire::Envelope>(envelope), now_, true};
+    put_pending(client, PendingRequest{request.request_id(),
+                                       std::make_shared<const wire::Envelope>(envelope), now_,
+                                       true});
   }
   update_request_timer();
 }
@@ -398,7 +416,47 @@ void Replica::Core::forget_pending(const crypto::PublicKey& client, RequestId ex
   // commits, and counting it pushed every replica's timeout to seconds after one view
   // change (tests/sim/view_timeout_test.cc).
   timeouts_.observe_commit_latency(now_ - std::max(found->second.arrived_at, view_entered_at_));
-  pending_.erase(found);
+  erase_pending(found);
+}
+
+void Replica::Core::put_pending(const crypto::PublicKey& client, PendingRequest request) {
+  auto [it, inserted] = pending_.try_emplace(client);
+  if (!inserted && !it->second.proposed) --unproposed_;
+  if (!request.proposed) {
+    request.backlog = unproposed_++;
+    request.arrivals_mark = ++arrivals_;
+  }
+  it->second = std::move(request);
+}
+
+void Replica::Core::mark_proposed(PendingRequest& request) {
+  if (request.proposed) return;
+  request.proposed = true;
+  --unproposed_;
+}
+
+Replica::Core::PendingMap::iterator Replica::Core::erase_pending(PendingMap::iterator it) {
+  if (!it->second.proposed) --unproposed_;
+  return pending_.erase(it);
+}
+
+std::vector<crypto::PublicKey> Replica::Core::unpropose_all() {
+  // Deterministic order: oldest first, then by client key.
+  std::vector<std::pair<Instant, crypto::PublicKey>> waiting;
+  waiting.reserve(pending_.size());
+  for (const auto& [client, pending] : pending_) waiting.emplace_back(pending.arrived_at, client);
+  std::sort(waiting.begin(), waiting.end());
+  std::vector<crypto::PublicKey> order;
+  order.reserve(waiting.size());
+  for (const auto& [arrived_at, client] : waiting) {
+    PendingRequest& pending = pending_.at(client);
+    pending.proposed = false;
+    pending.backlog = order.size();
+    pending.arrivals_mark = arrivals_;
+    order.push_back(client);
+  }
+  unproposed_ = order.size();
+  return order;
 }
 
 void Replica::Core::reply_to(const crypto::PublicKey& client, core::ClientEntry& entry,

@@ -287,6 +287,11 @@ bool well_formed(const wire::PreparedCertificate& certificate, std::uint32_t f) 
 void Replica::Core::check_invariants() const {
   PHALANX_ASSERT(log_.size() <= 2 * window_, "log holds more than two windows");
   PHALANX_ASSERT(pending_.size() <= options_.pending_requests_max, "pending requests unbounded");
+  PHALANX_EXPENSIVE_ASSERT(
+      unproposed_ == static_cast<std::size_t>(std::count_if(
+                         pending_.begin(), pending_.end(),
+                         [](const auto& entry) { return !entry.second.proposed; })),
+      "unproposed count out of step with the pending requests");
   PHALANX_ASSERT(relay_queue_.size() <= options_.pending_requests_max, "relay queue unbounded");
   PHALANX_ASSERT(clients_.size() <= options_.client_table_max, "client table unbounded");
   PHALANX_ASSERT(stable_.seq % options_.checkpoint_interval == 0 || !stable_.proof.empty(),

@@ -54,6 +54,10 @@ class Replica::Core {
     EnvelopePtr envelope;
     Instant arrived_at = 0;
     bool proposed = false;  // in a batch of the current view already (or learned from one)
+    // For the slow-primary watch: unproposed requests ahead of it on arrival (or its rank
+    // by age at view entry), and arrivals_ then.
+    std::size_t backlog = 0;
+    std::uint64_t arrivals_mark = 0;
     bool relayed = false;   // backup: passed on to the primary
   };
 
@@ -170,6 +174,16 @@ class Replica::Core {
   const char* batch_time_problem(const wire::PrePrepare& batch) const;  // nullptr: fine
   UnixMillis agreed_time(const wire::PrePrepare& batch) const;
   void forget_pending(const crypto::PublicKey& client, RequestId executed);
+  // The only writers of pending_ (they keep unproposed_ true): a request to wait for
+  // (replacing the client's older one), the mark that a batch carries it, its end, and a
+  // new view's fresh start (every request unproposed, its backlog its rank by age).
+  using PendingMap = std::map<crypto::PublicKey, PendingRequest>;
+  void put_pending(const crypto::PublicKey& client, PendingRequest request);
+  void mark_proposed(PendingRequest& request);
+  PendingMap::iterator erase_pending(PendingMap::iterator it);
+  std::vector<crypto::PublicKey> unpropose_all();  // the clients, oldest request first
+  // Its wait for a proposal so far, per batch of traffic (primary_monitor.h).
+  Instant paced_wait(const PendingRequest& pending) const;
   // `with_mac`: the client authenticates with MACs, so the reply carries one for it.
   void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry, bool with_mac);
   core::Slot& slot_at(Seq seq);
@@ -268,6 +282,10 @@ class Replica::Core {
 
   // Requests and clients.
   std::map<crypto::PublicKey, PendingRequest> pending_;
+  // How many of pending_ are not proposed: the backlog a newly arrived request waits
+  // behind (primary_monitor.h). Changed only by the pending-request helpers below.
+  std::size_t unproposed_ = 0;
+  std::uint64_t arrivals_ = 0;  // requests that became pending unproposed, ever
   std::deque<crypto::PublicKey> proposal_order_;  // primary: FIFO of clients to batch
   // Backup: requests clients sent here, to pass on to the primary if it has not proposed
   // them by then (request_relay_delay), in arrival order.

@@ -245,7 +245,7 @@ void Replica::Core::finish_state_transfer() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     const auto* entry = clients_.find(it->first);
     bool executed = entry && it->second.request_id <= entry->last_request_id;
-    it = executed ? pending_.erase(it) : std::next(it);
+    it = executed ? erase_pending(it) : std::next(it);
   }
   // A transfer that landed below the stable checkpoint gives the log its grace again.
   if (stable_.seq > last_executed_) behind_since_ = now_;

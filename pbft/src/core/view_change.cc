@@ -277,8 +277,8 @@ void Replica::Core::enter_new_view(
   own_view_change_.reset();
   event(Event::Type::kViewEntered, view);
 
-  // Requests not re-proposed go back to the new primary's queue.
-  for (auto& [client, pending] : pending_) pending.proposed = false;
+  // Requests not re-proposed go back to the new primary's queue, oldest first.
+  std::vector<crypto::PublicKey> by_age = unpropose_all();
   next_seq_ =
       std::max(plan.min_s, plan.reproposals.empty() ? plan.min_s : plan.reproposals.back().seq);
   next_seq_ = std::max(next_seq_, last_executed_);
@@ -296,13 +296,9 @@ void Replica::Core::enter_new_view(
   }
 
   if (is_primary()) {
-    // Deterministic order: oldest first, then by client key.
-    std::vector<std::pair<Instant, crypto::PublicKey>> waiting;
-    for (const auto& [client, pending] : pending_)
-      if (!pending.proposed) waiting.emplace_back(pending.arrived_at, client);
-    std::sort(waiting.begin(), waiting.end());
     proposal_order_.clear();
-    for (const auto& [arrived_at, client] : waiting) proposal_order_.push_back(client);
+    for (const auto& client : by_age)
+      if (!pending_.at(client).proposed) proposal_order_.push_back(client);
   }
   update_request_timer(true);
   try_propose();
