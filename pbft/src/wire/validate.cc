@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -379,15 +380,37 @@ Failure decode_body(const wire::Envelope& envelope, ReplicaId sender, const Veri
   return Rejection::kUnknownKind;
 }
 
+namespace {
+
+// The message-typed fields of a message type, the only ones the search below descends into.
+// Found once per type and thread: listing the set fields of every message by reflection
+// (ListFields) was 5% of a loaded replica's CPU.
+const std::vector<const google::protobuf::FieldDescriptor*>& message_fields(
+    const google::protobuf::Descriptor* type) {
+  thread_local std::unordered_map<const google::protobuf::Descriptor*,
+                                  std::vector<const google::protobuf::FieldDescriptor*>>
+      by_type;
+  auto [it, inserted] = by_type.try_emplace(type);
+  if (inserted) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const auto* field = type->field(i);
+      if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+        it->second.push_back(field);
+    }
+  }
+  return it->second;
+}
+
+}  // namespace
+
 bool has_unknown_fields(const google::protobuf::Message& message) {
   const auto* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const auto* field : fields) {
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+  for (const auto* field : message_fields(message.GetDescriptor())) {
     if (!field->is_repeated()) {
-      if (has_unknown_fields(reflection->GetMessage(message, field))) return true;
+      if (reflection->HasField(message, field) &&
+          has_unknown_fields(reflection->GetMessage(message, field)))
+        return true;
       continue;
     }
     for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
