@@ -33,6 +33,7 @@ struct BenchOptions {
   std::string json_path;      // "": no JSON file
   std::string svg_path;       // "": no plot
   bool skip_machine = false;  // do not time the machine (no ceiling)
+  bool replica_log = false;   // replicas log what they do (view changes, ...) on stderr
 
   std::size_t server_count() const { return unreplicated ? 1 : replicas; }
 };

@@ -11,6 +11,7 @@
 //                 [--client-auth ed25519|mac] [--send-to all|primary]
 //                 [--threads] [--unreplicated | --baseline] [--seconds S] [--warmup S]
 //                 [--json FILE] [--svg FILE] [--base-port P] [--no-machine]
+//                 [--replica-log]
 //
 // Several --outstanding values make a sweep (a throughput-latency curve; --svg draws it).
 // --baseline runs the same load against the application unreplicated afterwards (one
@@ -158,6 +159,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1024, 65000));
   app.add_option("--data-dir", options.data_dir, "storage with --durable (default: temporary)");
   app.add_flag("--no-machine", options.skip_machine, "do not time the machine (no ceiling)");
+  app.add_flag("--replica-log", options.replica_log,
+               "replicas log view changes, state transfers and the like on stderr");
   app.add_option("--serve", serve_id, "(internal) run server ID and answer on stdin/stdout")
       ->group("");
   CLI11_PARSE(app, argc, argv);
