@@ -38,11 +38,14 @@ grep -q '<polyline' "$work/bench.svg"
 grep -q 'unreplicated' "$work/bench.svg"
 echo "svg: ok"
 
-# Requests to the primary only, MAC clients: every request still completes.
+# Requests to the primary only, MAC clients: every request still completes. With
+# --replica-log the replicas say on stderr that they run.
 "$bench" --outstanding 4 --seconds 1 --warmup 0.5 --send-to primary --client-auth mac \
-  --no-machine --base-port "$port" --json "$work/primary.json" >"$work/out.txt" 2>"$work/err.txt" || {
+  --no-machine --replica-log --base-port "$port" --json "$work/primary.json" \
+  >"$work/out.txt" 2>"$work/err.txt" || {
   echo "phalanx-bench --send-to primary failed:"; cat "$work/out.txt" "$work/err.txt"; exit 1; }
 grep -q 'requests to the primary' "$work/out.txt"
+grep -q 'replica 0 running' "$work/err.txt" || { echo "--replica-log: no replica log"; exit 1; }
 python3 - "$work/primary.json" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))["runs"][0]
