@@ -146,4 +146,14 @@ MachineCosts measure_machine(bool curve) {
   return costs;
 }
 
+MachineCosts fastest_of(const MachineCosts& a, const MachineCosts& b) {
+  MachineCosts fastest = a;
+  fastest.sign_us = std::min(a.sign_us, b.sign_us);
+  fastest.verify_us = std::min(a.verify_us, b.verify_us);
+  fastest.blake2b_ns_per_byte = std::min(a.blake2b_ns_per_byte, b.blake2b_ns_per_byte);
+  fastest.zmq_round_trip_us = std::min(a.zmq_round_trip_us, b.zmq_round_trip_us);
+  fastest.zmq_message_cpu_us = std::min(a.zmq_message_cpu_us, b.zmq_message_cpu_us);
+  return fastest;
+}
+
 }  // namespace phalanx::bench

@@ -24,4 +24,9 @@ struct MachineCosts {
 // Takes about a second. `curve`: time ZeroMQ with CurveZMQ, as the run's links are.
 MachineCosts measure_machine(bool curve);
 
+// Each figure the faster of two timings. A virtual machine's speed drifts over minutes;
+// timed before and after a run, the faster timing makes the ceiling the higher of the
+// two, so a result is never flattered by a machine that happened to be slow when timed.
+MachineCosts fastest_of(const MachineCosts& a, const MachineCosts& b);
+
 }  // namespace phalanx::bench

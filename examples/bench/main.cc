@@ -3,7 +3,8 @@
 // processes, or threads with --threads) on 127.0.0.1 and closed-loop clients in this
 // process, measures each number of outstanding requests after a warm-up, and prints (and
 // with --json writes) throughput, latency percentiles, CPU, signatures, messages and bytes
-// per request, and the result as a share of the crypto+messaging ceiling (cost_model.h).
+// per request, and the result as a share of the crypto+messaging ceiling (cost_model.h),
+// priced with the faster of two timings of the machine, before and after the runs.
 //
 //   phalanx-bench [--replicas N] [--outstanding K[,K...]] [--clients C]
 //                 [--application null|kv] [--request-bytes B] [--reply-bytes B]
@@ -84,6 +85,15 @@ Result<RunReport> run_one(const BenchOptions& options, std::vector<std::string> 
   }
   loop.value()->drain(std::chrono::seconds(5));
   return report;
+}
+
+// The run's ceiling, and each point's share of it, from the machine's `machine` timings.
+void rebase_ceiling(RunReport& report, const MachineCosts& machine) {
+  report.machine = machine;
+  report.ceiling_per_second = ceiling_per_second(report.least, machine);
+  for (Point& point : report.points)
+    point.of_ceiling =
+        report.ceiling_per_second > 0 ? point.per_second / report.ceiling_per_second : 0;
 }
 
 void print_price(const RunReport& replicated, const RunReport& alone) {
@@ -201,6 +211,13 @@ int main(int argc, char** argv) {
     auto second = run_one(alone, arguments, machine, !options.skip_machine, data_dir);
     if (!second.ok()) return fail(second.error().message);
     runs.push_back(std::move(second).value());
+  }
+  if (!options.skip_machine) {
+    MachineCosts again = measure_machine(!options.plaintext);
+    print_machine(again, "machine after the runs");
+    machine = fastest_of(machine, again);
+    print_machine(machine, "ceilings priced with (the faster of each)");
+    for (auto& report : runs) rebase_ceiling(report, machine);
   }
   for (const auto& report : runs) print_run(report);
   if (runs.size() == 2) print_price(runs[0], runs[1]);

@@ -64,11 +64,11 @@ Point make_point(std::size_t outstanding, WindowResult window, const Counters& o
   return point;
 }
 
-void print_machine(const MachineCosts& machine) {
+void print_machine(const MachineCosts& machine, const char* label) {
   std::printf(
-      "machine: %u cores; Ed25519 sign %.1f us, verify %.1f us; BLAKE2b %.2f ns/byte; "
+      "%s: %u cores; Ed25519 sign %.1f us, verify %.1f us; BLAKE2b %.2f ns/byte; "
       "ZeroMQ%s round trip %.1f us, %.2f us CPU per streamed message\n",
-      machine.cores, machine.sign_us, machine.verify_us, machine.blake2b_ns_per_byte,
+      label, machine.cores, machine.sign_us, machine.verify_us, machine.blake2b_ns_per_byte,
       machine.curve ? " (CurveZMQ)" : "", machine.zmq_round_trip_us, machine.zmq_message_cpu_us);
 }
 

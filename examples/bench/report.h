@@ -44,7 +44,7 @@ struct RunReport {
   std::vector<Point> points;
 };
 
-void print_machine(const MachineCosts& machine);
+void print_machine(const MachineCosts& machine, const char* label = "machine");
 void print_run(const RunReport& run);
 std::string to_json(const std::vector<RunReport>& runs);
 // Throughput (x) against p50 and p99 latency (y), one curve per run.

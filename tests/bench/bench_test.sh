@@ -15,6 +15,8 @@ trap 'rm -rf "$work"' EXIT
 cat "$work/out.txt"
 
 grep -q '^machine: ' "$work/out.txt"
+grep -q '^machine after the runs: ' "$work/out.txt"
+grep -q '^ceilings priced with (the faster of each): ' "$work/out.txt"
 grep -q 'ceiling' "$work/out.txt"
 grep -q 'price of replication' "$work/out.txt"
 python3 - "$work/bench.json" <<'PY'

@@ -58,5 +58,31 @@ TEST(CostModel, CeilingIsEveryCoreBusyWithTheWork) {
   EXPECT_DOUBLE_EQ(ceiling_per_second(work, costs), 2e6 / 127);
 }
 
+// Timed before and after a run, each figure is the faster of the two, so the ceiling is
+// the higher one the machine showed.
+TEST(CostModel, TheCeilingUsesTheFasterOfTwoTimings) {
+  MachineCosts before;
+  before.cores = 2;
+  before.sign_us = 16;
+  before.verify_us = 53;
+  before.blake2b_ns_per_byte = 1.5;
+  before.zmq_round_trip_us = 100;
+  before.zmq_message_cpu_us = 3;
+  MachineCosts after = before;
+  after.sign_us = 14;
+  after.verify_us = 41;
+  after.zmq_message_cpu_us = 4;
+  MachineCosts fastest = fastest_of(before, after);
+  EXPECT_EQ(fastest.cores, 2u);
+  EXPECT_DOUBLE_EQ(fastest.sign_us, 14);
+  EXPECT_DOUBLE_EQ(fastest.verify_us, 41);
+  EXPECT_DOUBLE_EQ(fastest.blake2b_ns_per_byte, 1.5);
+  EXPECT_DOUBLE_EQ(fastest.zmq_round_trip_us, 100);
+  EXPECT_DOUBLE_EQ(fastest.zmq_message_cpu_us, 3);
+  WorkPerRequest work = least_work(4, 64, 0);
+  EXPECT_GT(ceiling_per_second(work, fastest), ceiling_per_second(work, before));
+  EXPECT_GE(ceiling_per_second(work, fastest), ceiling_per_second(work, after));
+}
+
 }  // namespace
 }  // namespace phalanx::bench

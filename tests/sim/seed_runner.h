@@ -11,6 +11,7 @@
 #include "phalanx/net/rng.h"
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +64,13 @@ inline std::string reproduce_command(std::uint64_t seed) {
   return "PHALANX_SEED=" + std::to_string(seed) + " " +
          (error ? std::string("<test binary>") : binary.string()) +
          " --gtest_filter=" + test->test_suite_name() + "." + test->name();
+}
+
+// The most views any replica entered after view 0.
+inline std::uint64_t most_views_entered(const RunResult& result) {
+  std::uint64_t most = 0;
+  for (const auto& status : result.replicas) most = std::max(most, status.view_changes);
+  return most;
 }
 
 inline std::string describe(const std::vector<Violation>& violations) {

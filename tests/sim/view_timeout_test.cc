@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "phalanx/adversary/sim_cluster.h"
+#include "sim/seed_runner.h"
 
 namespace phalanx::adversary {
 namespace {
@@ -26,12 +27,6 @@ SimClusterOptions options(std::uint64_t seed, pbft::Instant latency_min,
   return options;
 }
 
-std::uint64_t views_entered(const RunResult& result) {
-  std::uint64_t most = 0;
-  for (const auto& status : result.replicas) most = std::max(most, status.view_changes);
-  return most;
-}
-
 // A WAN-like network: 150-250 ms one way, so a request takes about a second to commit,
 // well above the 300 ms floor. The adaptive timeout learns that and deposes nobody; the
 // same run with the timeout pinned to the floor changes views again and again.
@@ -42,7 +37,7 @@ TEST(ViewTimeout, SlowNetworkCausesNoViewChangeStorm) {
     RunResult result = cluster.run();
     ASSERT_EQ(result.completed_requests, result.expected_requests) << result.summary();
     EXPECT_TRUE(cluster.check().empty());
-    EXPECT_EQ(views_entered(result), 0u) << "seed " << seed << ": " << result.summary();
+    EXPECT_EQ(sim_test::most_views_entered(result), 0u) << "seed " << seed << ": " << result.summary();
 
     SimClusterOptions pinned = adaptive;
     pinned.replica_options.view_timeout_initial = pinned.replica_options.view_timeout_floor;
@@ -53,12 +48,12 @@ TEST(ViewTimeout, SlowNetworkCausesNoViewChangeStorm) {
     // Safety holds even in the storm (completion need not, within the shorter limit).
     for (const auto& violation : fixed.check(CheckOptions{.completion = false}))
       ADD_FAILURE() << violation.message;
-    EXPECT_GT(views_entered(storm), 0u)
+    EXPECT_GT(sim_test::most_views_entered(storm), 0u)
         << "the contrast failed: a fixed 300 ms timeout should misfire on this network";
     if (seed == 1)
       std::printf("150-250 ms links: adaptive timeout, %llu view changes; fixed 300 ms, %llu\n",
-                  static_cast<unsigned long long>(views_entered(result)),
-                  static_cast<unsigned long long>(views_entered(storm)));
+                  static_cast<unsigned long long>(sim_test::most_views_entered(result)),
+                  static_cast<unsigned long long>(sim_test::most_views_entered(storm)));
   }
 }
 
