@@ -414,6 +414,8 @@ void SimCluster::deliver(const net::Delivery& delivery) {
     return;
   }
   if (busy(node)) return wait_for_cpu(node, delivery);
+  if (options_.cpu.enabled() && is_replica(node) && instance(node).replica)
+    instance(node).replica->note_backlog(false, local_now(node));
   hand_over(delivery);
 }
 
@@ -451,6 +453,7 @@ void SimCluster::drain_cpu_queue(net::NodeId node) {
   if (replica.pauses > 0 || replica.cpu_queue.empty()) return;
   std::optional<net::Delivery> next = std::move(replica.cpu_queue.front());
   replica.cpu_queue.pop_front();
+  if (replica.replica) replica.replica->note_backlog(!replica.cpu_queue.empty(), local_now(node));
   if (next) {
     hand_over(*next);
   } else {

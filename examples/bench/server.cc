@@ -250,7 +250,8 @@ Result<std::unique_ptr<Server>> start_server(const BenchOptions& options, std::u
   auto storage = make_storage(options, config, id, data_dir);
   // Silent unless asked: a log line per checkpoint would be noise in the figures' run.
   auto logger = std::make_shared<spdlog::logger>("bench-replica-" + std::to_string(id));
-  if (options.replica_log) logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (options.replica_log)
+    logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_level(options.replica_log ? spdlog::level::info : spdlog::level::warn);
   auto node = std::make_unique<node::Node>(
       node::node_options(config, id), std::move(key), *application, std::move(transport).value(),

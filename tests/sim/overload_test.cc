@@ -1,12 +1,12 @@
 // An honest cluster under more load than it can carry at once: a burst of hundreds of
 // clients, on replicas whose processing costs simulated time (SimClusterOptions::cpu), so
 // that requests queue behind each other at every replica. Load is not a fault: the
-// cluster must keep its view (the slow-primary watch judges the primary's pace, not the
-// queue's length; primary_monitor.h) and the backups must not flood the primary with
-// copies of requests it already has (the relay wait follows the usual proposal delay;
-// normal_case.cc). Before both, a burst of 256-1024 clients cost 1-4 view changes and the
-// primary handled 2.5 times a backup's messages; a benchmark run that went from 512 to
-// 1024 outstanding requests stopped altogether.
+// cluster must keep its view (the slow-primary watch allows a request a limit per full
+// batch queued ahead of it, and a backup behind its own input takes no sample;
+// primary_monitor.h) and the backups must not flood the primary with copies of requests
+// it already has (the relay delay, likewise; normal_case.cc). Before, a burst of
+// 256-1024 clients cost 1-4 view changes and the primary handled 2.5 times a backup's
+// messages; a benchmark run that went from 512 to 1024 outstanding requests stopped.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,9 +44,9 @@ TEST(Overload, AnHonestClusterKeepsItsViewThroughABurstOfClients) {
           << clients << " clients: " << result.summary() << "\n"
           << reproduce_command(seed);
       EXPECT_EQ(describe(cluster.check()), "") << reproduce_command(seed);
-      EXPECT_EQ(most_views_entered(result), 0u) << clients << " clients, the primary deposed for load: "
-                                         << result.summary() << "\n"
-                                         << reproduce_command(seed);
+      EXPECT_EQ(most_views_entered(result), 0u)
+          << clients << " clients, the primary deposed for load: " << result.summary() << "\n"
+          << reproduce_command(seed);
       if (seed == 1)
         std::printf("[ overload ] %4u clients: %llu requests in %.0f ms simulated, %llu views\n",
                     clients, static_cast<unsigned long long>(result.completed_requests),
@@ -73,24 +73,34 @@ TEST(Overload, BackupsDoNotRelayToALoadedPrimaryWhatItAlreadyHas) {
   }
 }
 
-// The other side of the trade: with 64 clients a primary that holds each pre-prepare for
-// 250 ms (the slow-primary attack) is still replaced.
+// The other side of the trade: a primary that holds each pre-prepare for 250 ms (the
+// slow-primary attack) is still replaced under the same loads. (A first version of the
+// allowance, which also counted requests arriving while one waited, let it keep its view
+// with 1,024 clients and noticed it only late with 256.)
 TEST(Overload, ASlowPrimaryUnderLoadIsStillReplaced) {
-  for (std::uint64_t seed : seeds(3)) {
-    SimClusterOptions options = burst(seed, 64);
-    options.requests_per_client = 20;
-    SimCluster cluster(options);
-    auto behaviour = make_behaviour("slow", cluster.behaviour_context(0, {{"delay_ms", "250"}}));
-    ASSERT_TRUE(behaviour.ok());
-    cluster.set_behaviour(0, std::move(behaviour).value());
-    RunResult result = cluster.run();
-    ASSERT_EQ(result.completed_requests, result.expected_requests) << result.summary();
-    EXPECT_EQ(describe(cluster.check()), "") << reproduce_command(seed);
-    std::uint64_t views = 0;
-    for (std::size_t id = 1; id < result.replicas.size(); ++id)
-      views = std::max(views, result.replicas[id].view_changes);
-    EXPECT_GE(views, 1u) << "the slow primary kept its view: " << result.summary() << "\n"
-                         << reproduce_command(seed);
+  for (std::uint32_t clients : {64u, 256u, 1024u}) {
+    for (std::uint64_t seed : seeds(clients > 256 ? 1 : 2)) {
+      SimClusterOptions options = burst(seed, clients);
+      options.requests_per_client = clients > 256 ? 6 : 20;
+      SimCluster cluster(options);
+      auto behaviour = make_behaviour("slow", cluster.behaviour_context(0, {{"delay_ms", "250"}}));
+      ASSERT_TRUE(behaviour.ok());
+      cluster.set_behaviour(0, std::move(behaviour).value());
+      RunResult result = cluster.run();
+      ASSERT_EQ(result.completed_requests, result.expected_requests) << result.summary();
+      EXPECT_EQ(describe(cluster.check()), "") << reproduce_command(seed);
+      std::uint64_t views = 0;
+      for (std::size_t id = 1; id < result.replicas.size(); ++id)
+        views = std::max(views, result.replicas[id].view_changes);
+      EXPECT_GE(views, 1u) << clients
+                           << " clients: the slow primary kept its view: " << result.summary()
+                           << "\n"
+                           << reproduce_command(seed);
+      if (seed == 1)
+        std::printf("[ overload ] %4u clients, slow primary: %llu requests in %.0f ms\n", clients,
+                    static_cast<unsigned long long>(result.completed_requests),
+                    static_cast<double>(result.completed_at) / 1e6);
+    }
   }
 }
 

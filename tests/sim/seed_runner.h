@@ -7,8 +7,6 @@
 // sanitizer presets set it: their builds are slow, and seeds are the release build's
 // job); PHALANX_SIM_VERBOSE=1 prints a summary of every run.
 #include <gtest/gtest.h>
-
-#include "phalanx/net/rng.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "phalanx/adversary/sim_cluster.h"
+#include "phalanx/net/rng.h"
 
 namespace phalanx::adversary::sim_test {
 

@@ -37,7 +37,8 @@ TEST(ViewTimeout, SlowNetworkCausesNoViewChangeStorm) {
     RunResult result = cluster.run();
     ASSERT_EQ(result.completed_requests, result.expected_requests) << result.summary();
     EXPECT_TRUE(cluster.check().empty());
-    EXPECT_EQ(sim_test::most_views_entered(result), 0u) << "seed " << seed << ": " << result.summary();
+    EXPECT_EQ(sim_test::most_views_entered(result), 0u)
+        << "seed " << seed << ": " << result.summary();
 
     SimClusterOptions pinned = adaptive;
     pinned.replica_options.view_timeout_initial = pinned.replica_options.view_timeout_floor;

@@ -81,10 +81,11 @@ void Replica::Core::relay(PendingRequest& pending) {
 
 // Under load requests wait their turn longer than the relay delay, and relaying each of
 // them would send the loaded primary n-1 more copies of everything (it handled 2.5 times
-// a backup's messages in tests/sim/overload_test.cc). So the delay applies to the wait per
-// batch of traffic, as the slow-primary watch's does; a request not yet due by that
-// measure goes to the back of the queue (its new time is the latest, so the queue stays in
-// order) and is looked at again after another relay delay.
+// a backup's messages in tests/sim/overload_test.cc). So the delay applies per full batch
+// queued ahead of the request, as the slow-primary watch's limit does: a request with k
+// requests ahead of it is relayed after delay * (1 + k/b). One not yet due by that measure
+// goes to the back of the queue (its new time is the latest, so the queue stays in order)
+// and is looked at again after another relay delay.
 void Replica::Core::relay_due_requests() {
   while (!relay_queue_.empty() && relay_queue_.front().first <= now_) {
     auto client = relay_queue_.front().second;
@@ -101,8 +102,7 @@ void Replica::Core::relay_due_requests() {
 }
 
 Instant Replica::Core::paced_wait(const PendingRequest& pending) const {
-  return core::paced_wait(now_ - std::max(pending.arrived_at, view_entered_at_),
-                          pending.backlog + (arrivals_ - pending.arrivals_mark),
+  return core::paced_wait(now_ - std::max(pending.arrived_at, view_entered_at_), pending.backlog,
                           options_.batch_requests_max);
 }
 
@@ -197,16 +197,19 @@ void Replica::Core::track_batch_requests(const wire::PrePrepare& batch,
     if (found != pending_.end() && found->second.request_id >= request.request_id()) {
       // Known before the pre-prepare: how long this primary took (primary_monitor.h),
       // counted from when it became primary here for requests older than its view.
-      if (!found->second.proposed && !is_primary() &&
+      // Not a request this replica has been behind its own input for since it arrived:
+      // its queue, not the primary, may account for the wait.
+      bool own_backlog = input_behind_since_ && *input_behind_since_ <= found->second.arrived_at;
+      if (!found->second.proposed && !is_primary() && !own_backlog &&
           found->second.request_id == request.request_id())
         monitor_.observe_proposal_delay(paced_wait(found->second));
       mark_proposed(found->second);
       continue;
     }
     if (found == pending_.end() && pending_.size() >= options_.pending_requests_max) continue;
-    put_pending(client, PendingRequest{request.request_id(),
-                                       std::make_shared<const wire::Envelope>(envelope), now_,
-                                       true});
+    put_pending(client,
+                PendingRequest{request.request_id(),
+                               std::make_shared<const wire::Envelope>(envelope), now_, true});
   }
   update_request_timer();
 }
@@ -422,10 +425,7 @@ void Replica::Core::forget_pending(const crypto::PublicKey& client, RequestId ex
 void Replica::Core::put_pending(const crypto::PublicKey& client, PendingRequest request) {
   auto [it, inserted] = pending_.try_emplace(client);
   if (!inserted && !it->second.proposed) --unproposed_;
-  if (!request.proposed) {
-    request.backlog = unproposed_++;
-    request.arrivals_mark = ++arrivals_;
-  }
+  if (!request.proposed) request.backlog = unproposed_++;
   it->second = std::move(request);
 }
 
@@ -452,7 +452,6 @@ std::vector<crypto::PublicKey> Replica::Core::unpropose_all() {
     PendingRequest& pending = pending_.at(client);
     pending.proposed = false;
     pending.backlog = order.size();
-    pending.arrivals_mark = arrivals_;
     order.push_back(client);
   }
   unproposed_ = order.size();

@@ -14,18 +14,23 @@
 //   prepare delay  = a pre-prepare's arrival here -> 2f matching PREPAREs (one message
 //                    delay between backups, plus their processing).
 // An honest primary proposes within a couple of message delays plus its batching wait,
-// once the requests ahead of this one are proposed. Under load a request also waits behind
-// other work however honest the primary: the requests that were queued before it, and those
-// that arrived after it but reached this backup's own queue before the pre-prepare did
-// (more clients than a batch, arriving together, on replicas short of CPU). Its whole wait
-// would make the primary look slow exactly when the cluster can least afford a view
-// change (tests/sim/overload_test.cc: an honest cluster changed views 1-4 times in a burst
-// of 256-1024 clients, and a bench run stopped altogether). So a request counts its wait
-// divided by 1 + k/b, where k is the requests this backup saw queued or arriving while it
-// waited and b a full batch: the time per batch of traffic. Without load that is the wait
-// itself; under load the watch asks the primary to move at least a batch of requests per
-// limit (64 per 75 ms by default), a floor on its pace rather than a bound on each wait.
-// A primary that leaves a request out altogether is the request timer's (view_timeout.h).
+// once the requests queued ahead of this one are proposed: under load (more clients than a
+// batch, arriving together) a request waits behind them however honest the primary, and
+// its whole wait made the primary look slow exactly when the cluster could least afford a
+// view change (tests/sim/overload_test.cc: an honest cluster changed views 1-4 times in a
+// burst of 256-1024 clients, and a bench run stopped altogether). So a request that
+// arrived with k unproposed requests ahead of it counts its wait divided by 1 + k/b, b a
+// full batch: each full batch ahead of it allows one more limit. Without a queue that is
+// the wait itself. Only the queue on arrival counts, not what arrives later: counting
+// later arrivals too measured how fast requests came, not how fast the primary moved them,
+// and a slow primary went unnoticed under a few hundred clients. The allowance is the
+// watch's weakness under load: a primary may take up to k/b limits over a request that
+// arrived behind k others (the simulations still replace one that holds every pre-prepare
+// 250 or 500 ms, with 64, 256 or 1,024 clients). The backup's own queue is the other part
+// of a wait under load: a request waits while the backup works through what reached it
+// before the pre-prepare. A backup that was behind its own input without a break from a
+// request's arrival to its proposal (Replica::note_backlog) cannot tell the two apart, and
+// takes no sample; a slow primary leaves its backups idle while it holds its pre-prepares.
 // The primary is suspected when, over at least `slow_primary_samples` requests in this
 // view, the smoothed proposal delay exceeds `slow_primary_factor` times the smoothed
 // prepare delay plus the batch delay, and also `slow_primary_delay_min` (so that jitter
@@ -47,10 +52,10 @@
 
 namespace phalanx::pbft::core {
 
-// A request's wait for its proposal, per batch of the traffic it waited behind (see the
-// top): `traffic` requests were queued ahead of it or arrived here meanwhile.
-inline Instant paced_wait(Instant wait, std::uint64_t traffic, std::size_t batch_requests_max) {
-  return wait / (1 + traffic / std::max<std::uint64_t>(batch_requests_max, 1));
+// A request's wait for its proposal, per full batch queued ahead of it on arrival (`backlog`
+// requests; see the top).
+inline Instant paced_wait(Instant wait, std::size_t backlog, std::size_t batch_requests_max) {
+  return wait / (1 + backlog / std::max<std::size_t>(batch_requests_max, 1));
 }
 
 class PrimaryMonitor {

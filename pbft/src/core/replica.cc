@@ -26,6 +26,9 @@ Instant Replica::next_deadline() const {
 ReplicaStatus Replica::status() const {
   return core_->status();
 }
+void Replica::note_backlog(bool behind, Instant now) {
+  core_->note_backlog(behind, now);
+}
 ReplicaId Replica::id() const {
   return core_->id();
 }
@@ -288,9 +291,9 @@ void Replica::Core::check_invariants() const {
   PHALANX_ASSERT(log_.size() <= 2 * window_, "log holds more than two windows");
   PHALANX_ASSERT(pending_.size() <= options_.pending_requests_max, "pending requests unbounded");
   PHALANX_EXPENSIVE_ASSERT(
-      unproposed_ == static_cast<std::size_t>(std::count_if(
-                         pending_.begin(), pending_.end(),
-                         [](const auto& entry) { return !entry.second.proposed; })),
+      unproposed_ == static_cast<std::size_t>(
+                         std::count_if(pending_.begin(), pending_.end(),
+                                       [](const auto& entry) { return !entry.second.proposed; })),
       "unproposed count out of step with the pending requests");
   PHALANX_ASSERT(relay_queue_.size() <= options_.pending_requests_max, "relay queue unbounded");
   PHALANX_ASSERT(clients_.size() <= options_.client_table_max, "client table unbounded");

@@ -41,6 +41,12 @@ class Replica::Core {
   Actions on_tick(Instant now);
   Result<Actions> recover(const DurableState& state, Instant now);
   Instant next_deadline() const;
+  void note_backlog(bool behind, Instant now) {
+    if (!behind)
+      input_behind_since_.reset();
+    else if (!input_behind_since_)
+      input_behind_since_ = now;
+  }
   ReplicaStatus status() const;
   ReplicaId id() const { return id_; }
   void check_invariants() const;
@@ -54,10 +60,9 @@ class Replica::Core {
     EnvelopePtr envelope;
     Instant arrived_at = 0;
     bool proposed = false;  // in a batch of the current view already (or learned from one)
-    // For the slow-primary watch: unproposed requests ahead of it on arrival (or its rank
-    // by age at view entry), and arrivals_ then.
+    // Unproposed requests ahead of it on arrival, or its rank by age at view entry: the
+    // queue an honest primary works through first (primary_monitor.h).
     std::size_t backlog = 0;
-    std::uint64_t arrivals_mark = 0;
     bool relayed = false;   // backup: passed on to the primary
   };
 
@@ -182,8 +187,9 @@ class Replica::Core {
   void mark_proposed(PendingRequest& request);
   PendingMap::iterator erase_pending(PendingMap::iterator it);
   std::vector<crypto::PublicKey> unpropose_all();  // the clients, oldest request first
-  // Its wait for a proposal so far, per batch of traffic (primary_monitor.h).
+  // Its wait for a proposal so far, per full batch queued ahead of it (primary_monitor.h).
   Instant paced_wait(const PendingRequest& pending) const;
+
   // `with_mac`: the client authenticates with MACs, so the reply carries one for it.
   void reply_to(const crypto::PublicKey& client, core::ClientEntry& entry, bool with_mac);
   core::Slot& slot_at(Seq seq);
@@ -285,7 +291,8 @@ class Replica::Core {
   // How many of pending_ are not proposed: the backlog a newly arrived request waits
   // behind (primary_monitor.h). Changed only by the pending-request helpers below.
   std::size_t unproposed_ = 0;
-  std::uint64_t arrivals_ = 0;  // requests that became pending unproposed, ever
+  // Since when this replica has had input waiting without a break (Replica::note_backlog).
+  std::optional<Instant> input_behind_since_;
   std::deque<crypto::PublicKey> proposal_order_;  // primary: FIFO of clients to batch
   // Backup: requests clients sent here, to pass on to the primary if it has not proposed
   // them by then (request_relay_delay), in arrival order.

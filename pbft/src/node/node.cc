@@ -108,7 +108,11 @@ Status Node::run() {
                                                   std::chrono::nanoseconds(deadline - current)) +
                                                   std::chrono::milliseconds(1));
     inbound.clear();
-    if (group_.empty()) transport_->receive(inbound, options_.receive_batch_max, wait);
+    if (group_.empty()) {
+      transport_->receive(inbound, options_.receive_batch_max, wait);
+      // A full read means more is waiting: this replica is behind its own input.
+      replica_->note_backlog(inbound.size() >= options_.receive_batch_max, now());
+    }
     for (auto& message : inbound) {
       if (error_) break;
       step_inbound(message);

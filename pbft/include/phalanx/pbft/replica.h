@@ -77,6 +77,12 @@ class Replica {
   Result<Actions> recover(const DurableState& state, Instant now);
   // The earliest instant at which on_tick has something to do.
   Instant next_deadline() const;
+  // Whether input is waiting behind what the driver is about to step: true while this
+  // replica falls behind its own inbound traffic, false once it has drained it. While it
+  // stays behind from a request's arrival to its proposal, the wait may be this replica's
+  // own queue, so the slow-primary watch does not count it (primary_monitor.h). Drivers
+  // that never call this keep every sample, as a replica that is never behind would.
+  void note_backlog(bool behind, Instant now);
 
   ReplicaStatus status() const;
   ReplicaId id() const;
