@@ -26,7 +26,7 @@
 // and a slow primary went unnoticed under a few hundred clients. The allowance is the
 // watch's weakness under load: a primary may take up to k/b limits over a request that
 // arrived behind k others (the simulations still replace one that holds every pre-prepare
-// 250 or 500 ms, with 64, 256 or 1,024 clients). The backup's own queue is the other part
+// 250 ms, with 64, 256 or 1,024 clients). The backup's own queue is the other part
 // of a wait under load: a request waits while the backup works through what reached it
 // before the pre-prepare. A backup that was behind its own input without a break from a
 // request's arrival to its proposal (Replica::note_backlog) cannot tell the two apart, and
